@@ -1,0 +1,1 @@
+"""The platform's Pulumi components: config, catalog, clusters and the Argo CD seed."""

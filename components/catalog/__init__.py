@@ -1,0 +1,110 @@
+"""The platform service catalog: which upstream Helm chart each platform service deploys, where and when.
+
+The data lives in `services.yaml` beside this file, so adding a service or bumping a chart is a data change.
+This module only loads and checks it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = ["CATALOG_FILE", "Catalog", "ChartSource", "Service", "check_pinned_version", "load_catalog"]
+
+CATALOG_FILE = Path(__file__).with_name("services.yaml")
+
+# A pinned chart version: an exact SemVer, optionally with a leading `v` (cert-manager publishes `v1.x.y`).
+_PINNED = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def check_pinned_version(version: str) -> str:
+    """Return `version` if it names exactly one chart release; ranges, `latest`, `*` and `HEAD` float."""
+    if not _PINNED.match(version):
+        raise ValueError(f"'{version}' is not a pinned chart version; use an exact version such as 1.2.3")
+    return version
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ChartSource(_Model):
+    repository: str
+    """Helm repository: an `https://` index URL, or an `oci://` registry path."""
+    name: str
+    version: str
+
+    @field_validator("repository")
+    @classmethod
+    def _repository_scheme(cls, value: str) -> str:
+        if not value.startswith(("https://", "oci://")):
+            raise ValueError(f"'{value}' must start with https:// or oci://")
+        return value.rstrip("/")
+
+    @field_validator("version")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        return check_pinned_version(value)
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repository.startswith("oci://")
+
+
+class Service(_Model):
+    name: str = ""
+    tier: Literal["A", "B"]
+    """A: every cluster. B: the management cluster only."""
+    wave: int
+    """Order of installation; a wave starts once every service of the waves before it is healthy."""
+    group: str | None = None
+    """Namespace group: the service runs in `platform-{env}-{group}`."""
+    namespace: str | None = None
+    """A fixed namespace (argocd, crossplane-system) instead of the semantic one."""
+    self_managed: bool = False
+    """Installed by this program, then handed to Argo CD (only Argo CD itself)."""
+    description: str
+    chart: ChartSource
+
+    @model_validator(mode="after")
+    def _one_namespace_rule(self) -> Service:
+        if (self.group is None) == (self.namespace is None):
+            raise ValueError("a service has either a namespace group or a fixed namespace, not both or none")
+        return self
+
+    @property
+    def management_only(self) -> bool:
+        return self.tier == "B"
+
+
+class Catalog(_Model):
+    services: dict[str, Service] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_from_keys(self) -> Catalog:
+        # The map key is the name; copying it in keeps one spelling of it.
+        object.__setattr__(
+            self,
+            "services",
+            {key: svc.model_copy(update={"name": key}) for key, svc in self.services.items()},
+        )
+        return self
+
+    def names(self) -> list[str]:
+        return list(self.services)
+
+    def by_wave(self) -> list[Service]:
+        """Services in installation order: by wave, then by name for a stable order."""
+        return sorted(self.services.values(), key=lambda s: (s.wave, s.name))
+
+
+@cache
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    """Load and check the catalog once per process."""
+    return Catalog.model_validate(yaml.safe_load(path.read_text()))

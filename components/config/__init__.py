@@ -1,0 +1,23 @@
+"""Stack configuration: parsed once into typed, validated, immutable objects."""
+
+from components.config.load import ConfigError, load_stack_config, pulumi_source
+from components.config.model import (
+    SECRET_KEYS,
+    ArgoCdSettings,
+    ClusterSettings,
+    Domain,
+    NodePool,
+    StackConfig,
+)
+
+__all__ = [
+    "SECRET_KEYS",
+    "ArgoCdSettings",
+    "ClusterSettings",
+    "ConfigError",
+    "Domain",
+    "NodePool",
+    "StackConfig",
+    "load_stack_config",
+    "pulumi_source",
+]

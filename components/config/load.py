@@ -1,0 +1,334 @@
+"""Parse a stack's raw config once into a validated `StackConfig`, or fail with one line per problem.
+
+Pure: the input is the flat `{"platform:key": "value"}` map Pulumi hands a program (objects as JSON text) and
+the set of keys that were stored as secrets. `pulumi_source()` reads that map from the Pulumi runtime; the
+credential-free plan reads it from a stack file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from components.catalog import Catalog, load_catalog
+from components.config.model import (
+    CLOUDS,
+    ENVIRONMENTS,
+    MACHINE_TYPE_PATTERNS,
+    SECRET_KEYS,
+    StackConfig,
+)
+
+__all__ = ["NAMESPACE", "PROVIDER_NAMESPACES", "ConfigError", "load_stack_config", "pulumi_source"]
+
+NAMESPACE = "platform"
+# Config of the providers themselves (`gcp:project`, `aws:region`, ...) is theirs to check.
+PROVIDER_NAMESPACES = frozenset({"pulumi", "gcp", "aws", "azure-native", "kubernetes"})
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+_SECRET_MASK = "[secret]"
+
+
+class ConfigError(Exception):
+    """Stack config that cannot be used. Each line names the key, the bad value and what is allowed."""
+
+    def __init__(self, lines: Iterable[str], missing_secrets: Iterable[str] = ()) -> None:
+        self.lines = list(lines)
+        self.missing_secrets = list(missing_secrets)
+        """Secret keys that are required but unset; the credential-free plan stands in placeholders."""
+        super().__init__("\n".join(self.lines))
+
+
+def _key(path: Iterable[Any]) -> str:
+    parts = [str(p) for p in path]
+    return f"{NAMESPACE}:{'.'.join(parts)}" if parts else NAMESPACE
+
+
+def _show(value: Any, path: tuple[Any, ...]) -> str:
+    if path and path[0] in SECRET_KEYS:
+        return _SECRET_MASK
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Raw values
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi passes objects, lists and booleans as JSON text; plain strings stay strings."""
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if stripped[:1] in "{[" or stripped in {"true", "false"} or stripped.lstrip("-").isdigit():
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _split(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Keys of this program's namespace, decoded; and one error line per key of an unknown namespace."""
+    ours: dict[str, Any] = {}
+    errors: list[str] = []
+    for full_key, value in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE:
+            ours[key] = _decode(value)
+        elif namespace not in PROVIDER_NAMESPACES:
+            errors.append(
+                f"{full_key}: unknown config namespace '{namespace}'; allowed: "
+                f"{NAMESPACE}, {', '.join(sorted(PROVIDER_NAMESPACES))}"
+            )
+    return ours, errors
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _unknown_top_level(values: Mapping[str, Any]) -> list[str]:
+    allowed = _allowed_keys(StackConfig)
+    errors = []
+    for key in values:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            errors.append(f"{_key([key])}: unknown key{suggestion}; allowed: {', '.join(allowed)}")
+    return errors
+
+
+def _plain_secrets(values: Mapping[str, Any], secret_keys: set[str]) -> list[str]:
+    return [
+        f"{_key([key])}: is plain text but must be a secret; set it with "
+        f"`pulumi config set --secret {_key([key])} <value>`"
+        for key in values
+        if key in SECRET_KEYS and f"{NAMESPACE}:{key}" not in secret_keys
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-environment defaults (data in defaults.yaml)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@cache
+def _defaults() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULTS_FILE.read_text())
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    defaults = _defaults()
+    env_defaults = dict(defaults["environments"][values["env"]])
+    profile = defaults["nodePoolProfiles"][env_defaults.pop("nodePoolProfile")]
+    merged = _merge(env_defaults, values)
+    cluster = merged.get("cluster")
+    cloud = merged.get("cloud")
+    machine_classes = defaults["machineClasses"].get(cloud)
+    if machine_classes and isinstance(cluster, Mapping) and "nodePools" not in cluster:
+        pools = {
+            name: {
+                "machineType": machine_classes[pool["machineClass"]],
+                "minSize": pool["minSize"],
+                "maxSize": pool["maxSize"],
+            }
+            for name, pool in profile.items()
+        }
+        merged["cluster"] = {**cluster, "nodePools": pools}
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Errors from the model
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class a config path points into, to list its allowed keys."""
+    model: type[BaseModel] | None = StackConfig
+    for part in path:
+        if model is None:
+            return None
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None if isinstance(part, str) else model
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _format(error: Any) -> str:
+    path = tuple(error["loc"])
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        parent = _model_at(path[:-1])
+        allowed = _allowed_keys(parent) if parent else []
+        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"{_key(path)}: unknown key{suggestion}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{_key(path)}: is required but not set"
+    if kind == "literal_error":
+        expected = message.removeprefix("Input should be ")
+        return f"{_key(path)}: {_show(error['input'], path)} is not allowed; expected {expected}"
+    if isinstance(error["input"], dict | list):
+        return f"{_key(path)}: {message}"
+    return f"{_key(path)}: {_show(error['input'], path)} is invalid: {message}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules across fields
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
+    errors: list[str] = []
+    cluster = config.cluster
+    cloud = config.cloud
+    for other in CLOUDS:
+        if other != cloud and getattr(cluster, other) is not None:
+            errors.append(f"{_key(['cluster', other])}: is set but cloud is '{cloud}'; only cluster.{cloud} applies")
+    if cloud == "existing":
+        if cluster.existing is None:
+            errors.append(f"{_key(['cluster', 'existing'])}: is required when cloud is 'existing'")
+        if cluster.node_pools:
+            errors.append(f"{_key(['cluster', 'nodePools'])}: does not apply to an existing cluster")
+    else:
+        if not config.region:
+            errors.append(f"{_key(['region'])}: is required when cloud is '{cloud}'")
+        if not cluster.kubernetes_version:
+            errors.append(f"{_key(['cluster', 'kubernetesVersion'])}: is required when cloud is '{cloud}'")
+        if cloud == "gcp" and cluster.gcp is None:
+            errors.append(f"{_key(['cluster', 'gcp', 'project'])}: is required when cloud is 'gcp'")
+        pattern = MACHINE_TYPE_PATTERNS[cloud]
+        for pool_name, pool in (cluster.node_pools or {}).items():
+            if not pattern.match(pool.machine_type):
+                errors.append(
+                    f"{_key(['cluster', 'nodePools', pool_name, 'machineType'])}: '{pool.machine_type}' is "
+                    f"not a {cloud} machine type; expected the form {_MACHINE_EXAMPLES[cloud]}"
+                )
+    if config.env in {"staging", "prod", "mgmt"}:
+        for network in cluster.authorized_networks:
+            if network.prefixlen == 0:
+                errors.append(
+                    f"{_key(['cluster', 'authorizedNetworks'])}: '{network}' opens the Kubernetes API to the "
+                    f"whole Internet; list your CI and VPN ranges instead"
+                )
+
+    topology = config.topology
+    if topology.mode == "hub" and config.env != "mgmt" and not topology.hub_stack:
+        errors.append(
+            f"{_key(['topology', 'hubStack'])}: is required in hub topology; name the management stack, "
+            "e.g. myorg/platform/mgmt"
+        )
+    if config.env == "mgmt" and topology.hub_stack:
+        errors.append(f"{_key(['topology', 'hubStack'])}: must not be set on mgmt, which is the hub")
+    if config.env == "mgmt" and topology.mode != "hub":
+        errors.append(f"{_key(['topology', 'mode'])}: 'standalone' is not allowed on mgmt; expected 'hub'")
+
+    seen: set[str] = set()
+    for index, domain in enumerate(config.domains):
+        if domain.name in seen:
+            errors.append(f"{_key(['domains', index, 'name'])}: '{domain.name}' is listed twice")
+        seen.add(domain.name)
+
+    argocd = config.argocd
+    if config.is_hub and not argocd.admin_enabled and argocd.sso is None:
+        errors.append(f"{_key(['argocd', 'sso'])}: is required when argocd.adminEnabled is false, or nobody can log in")
+    if config.env in {"staging", "prod", "mgmt"} and argocd.admin_enabled:
+        errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
+
+    for name, override in config.services.items():
+        service = catalog.services.get(name)
+        if service is None:
+            errors.append(f"{_key(['services', name])}: is not a platform service; known: {', '.join(catalog.names())}")
+        elif service.self_managed and override.enabled is False:
+            errors.append(f"{_key(['services', name, 'enabled'])}: false is not allowed; Argo CD runs the hub")
+    return errors
+
+
+def _missing_secrets(config: StackConfig) -> dict[str, str]:
+    """Secret keys that the rest of the config makes required, with the reason."""
+    missing = {}
+    if config.is_hub and config.argocd.sso is not None and config.argocd_oidc_client_secret is None:
+        missing["argocdOidcClientSecret"] = "argocd.sso is set"
+    if config.is_hub and config.argocd.notifications is not None and config.notifications_token is None:
+        missing["notificationsToken"] = "argocd.notifications is set"
+    return missing
+
+
+def _needs_secret(key: str, because: str) -> str:
+    return f"{_key([key])}: is required because {because}; set it with `pulumi config set --secret {_key([key])}`"
+
+
+_MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Standard_D4s_v5"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------------------
+
+
+def load_stack_config(
+    raw: Mapping[str, Any],
+    secret_keys: Iterable[str] = (),
+    catalog: Catalog | None = None,
+) -> StackConfig:
+    """Validate a stack's raw config map into a `StackConfig`; raise `ConfigError` listing every problem."""
+    catalog = catalog or load_catalog()
+    values, errors = _split(raw)
+    errors += _unknown_top_level(values)
+    errors += _plain_secrets(values, set(secret_keys))
+    env = values.get("env")
+    if env not in ENVIRONMENTS:
+        shown = "not set" if env is None else f"{_show(env, ('env',))} is not allowed"
+        errors.append(f"{_key(['env'])}: {shown}; expected one of {', '.join(ENVIRONMENTS)}")
+    if errors:
+        raise ConfigError(errors)
+    try:
+        config = StackConfig.model_validate(_with_defaults(values))
+    except ValidationError as error:
+        raise ConfigError(_format(e) for e in error.errors()) from None
+    errors = _cross_checks(config, catalog)
+    missing = _missing_secrets(config)
+    errors += [_needs_secret(key, because) for key, because in missing.items()]
+    if errors:
+        raise ConfigError(errors, missing_secrets=[f"{NAMESPACE}:{key}" for key in missing])
+    return config
+
+
+def pulumi_source() -> tuple[dict[str, Any], set[str]]:
+    """The raw config map and secret keys of the running Pulumi program (language host or mocks)."""
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415 - only the program needs Pulumi
+
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    return raw, secret_keys

@@ -1,0 +1,346 @@
+"""The typed, immutable shape of one stack's configuration (the `platform:` namespace of Pulumi.<stack>.yaml).
+
+Field docstrings become the descriptions of the published JSON schema and of the README's config reference,
+so they are written for the person editing a stack file.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.catalog import check_pinned_version
+from components.naming import check_dns_label
+
+__all__ = [
+    "CLOUDS",
+    "ENVIRONMENTS",
+    "SECRET_KEYS",
+    "ArgoCdSettings",
+    "AwsSettings",
+    "AzureSettings",
+    "Cloud",
+    "ClusterSettings",
+    "Domain",
+    "Env",
+    "ExistingSettings",
+    "GcpSettings",
+    "GitCredential",
+    "GitOpsSettings",
+    "NodePool",
+    "NotificationSettings",
+    "ServiceOverride",
+    "SsoSettings",
+    "StackConfig",
+    "Topology",
+]
+
+Env = Literal["local", "mgmt", "dev", "staging", "prod"]
+Cloud = Literal["gcp", "aws", "azure", "existing"]
+ENVIRONMENTS: tuple[str, ...] = Env.__args__  # type: ignore[attr-defined]
+CLOUDS: tuple[str, ...] = Cloud.__args__  # type: ignore[attr-defined]
+
+_K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
+_GIT_URL = re.compile(r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+)$")
+# Machine type spellings per cloud: `e2-standard-4`, `m6i.xlarge`, `Standard_D4s_v5`.
+MACHINE_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "gcp": re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
+    "aws": re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$"),
+    "azure": re.compile(r"^Standard_[A-Za-z0-9_]+$"),
+}
+
+
+def _dns_label(value: str) -> str:
+    return check_dns_label(value)
+
+
+def _git_url(value: str) -> str:
+    if not _GIT_URL.match(value):
+        raise ValueError(f"'{value}' is not a Git URL; use https://..., ssh://... or git@host:path")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+GitUrl = Annotated[str, AfterValidator(_git_url)]
+PinnedVersion = Annotated[str, AfterValidator(check_pinned_version)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cluster
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NodePool(_Model):
+    machine_type: str
+    """Cloud machine type: `e2-standard-4` (GCP), `m6i.xlarge` (AWS), `Standard_D4s_v5` (Azure)."""
+    min_size: int = Field(ge=0)
+    """Fewest nodes the autoscaler keeps (per zone on GKE)."""
+    max_size: int = Field(ge=1)
+    """Most nodes the autoscaler may add (per zone on GKE)."""
+    disk_size_gb: int = Field(default=100, ge=20, le=4096)
+    """Boot disk size of each node, GiB."""
+    spot: bool = False
+    """Spot / preemptible capacity: cheaper, may be reclaimed at any time."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodePool:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"minSize {self.min_size} is greater than maxSize {self.max_size}; minSize must be <= maxSize"
+            )
+        return self
+
+
+class GcpSettings(_Model):
+    project: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    """GCP project id the cluster is created in."""
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
+    """GKE release channel; `kubernetesVersion` is the minimum control-plane version within it."""
+    subnet_cidr: IPv4Network = IPv4Network("10.10.0.0/20")
+    """Primary range of the node subnet."""
+    pods_cidr: IPv4Network = IPv4Network("10.20.0.0/14")
+    """Secondary range for Pod IPs (VPC-native)."""
+    services_cidr: IPv4Network = IPv4Network("10.24.0.0/20")
+    """Secondary range for Service IPs (VPC-native)."""
+    master_cidr: IPv4Network = IPv4Network("172.16.0.0/28")
+    """The /28 the private control plane peers from."""
+
+
+class AwsSettings(_Model):
+    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    """CIDR of the cluster's VPC; split into one public and one private subnet per availability zone."""
+    availability_zones: int = Field(default=2, ge=2, le=6)
+    """How many availability zones (from the region's list) the VPC and node groups span."""
+    admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]] = []
+    """IAM roles given cluster-admin through EKS access entries (no aws-auth ConfigMap)."""
+
+
+class AzureSettings(_Model):
+    resource_group: str | None = None
+    """Resource group to create; defaults to `rg-{cluster name}`."""
+    vnet_cidr: IPv4Network = IPv4Network("10.30.0.0/16")
+    """Address space of the cluster's VNet; nodes get the first /20."""
+    admin_group_object_ids: list[
+        Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    ] = []
+    """Entra ID groups (object ids) that are cluster admins through Azure RBAC."""
+
+
+class ExistingSettings(_Model):
+    kubeconfig: str = "~/.kube/config"
+    """Path of the kubeconfig file that reaches the cluster."""
+    context: str = Field(min_length=1)
+    """Context in that kubeconfig, e.g. `kind-platform` for `kind create cluster --name platform`."""
+
+
+class ClusterSettings(_Model):
+    name: DnsLabel | None = None
+    """Cluster name; defaults to `cluster-{env}`."""
+    kubernetes_version: str | None = None
+    """Kubernetes minor version (`1.33`) or exact version (`1.33.5`); required on gcp, aws and azure."""
+    node_pools: dict[DnsLabel, NodePool] | None = None
+    """Node pools keyed by name; defaults to `system` and `general` sized for the environment."""
+    authorized_networks: list[IPv4Network] = []
+    """CIDRs allowed to reach the Kubernetes API (your CI runners and VPN); empty means private access only."""
+    gcp: GcpSettings | None = None
+    """GKE settings; required when `cloud` is gcp."""
+    aws: AwsSettings | None = None
+    """EKS settings; used when `cloud` is aws."""
+    azure: AzureSettings | None = None
+    """AKS settings; used when `cloud` is azure."""
+    existing: ExistingSettings | None = None
+    """An existing cluster (kind, k3d, minikube, any kubeconfig context); required when `cloud` is existing."""
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is not None and not _K8S_VERSION.match(value):
+            raise ValueError(f"'{value}' is not a Kubernetes version; use 1.MINOR or 1.MINOR.PATCH, e.g. 1.33")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# GitOps, domains, services
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Topology(_Model):
+    mode: Literal["hub", "standalone"]
+    """`hub`: the mgmt stack runs Argo CD and every other stack registers with it. `standalone`: own Argo CD."""
+    hub_stack: str | None = Field(default=None, pattern=r"^([\w.-]+/){0,2}[\w.-]+$")
+    """Fully qualified name (`org/platform/mgmt`) of the hub stack a workload stack registers with."""
+
+
+class GitOpsSettings(_Model):
+    repo_url: GitUrl
+    """The platform GitOps repository Argo CD reads (root app, platform values)."""
+    revision: str = Field(default="main", min_length=1)
+    """Branch, tag or commit of that repository."""
+    apps_path: str = "argocd"
+    """Folder the root Application syncs: anything teams add there is picked up."""
+    values_path: str = "k8s/platform"
+    """Folder holding `_base/`, `_cloud/{cloud}/` and `{cluster}/` values of platform services."""
+
+
+class Domain(_Model):
+    name: DnsLabel = Field(max_length=30)
+    """Domain (Argo CD project, Backstage domain); namespaces are `{name}-{env}-{service}`."""
+    repo_url: GitUrl
+    """The domain's `{domain}-gitops` repository with `k8s/{env}/{service}/` and `crossplane/claims/{env}/`."""
+    revision: str = "main"
+    """Branch, tag or commit of the domain repository."""
+    admin_groups: list[str] = []
+    """SSO groups that may sync, roll back and delete the domain's applications."""
+    viewer_groups: list[str] = []
+    """SSO groups with read-only access to the domain's applications."""
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in {"platform", "default", "argocd"}:
+            raise ValueError(f"'{value}' is reserved; choose another domain name")
+        return value
+
+
+class ServiceOverride(_Model):
+    enabled: bool | None = None
+    """Turn a platform service on or off on this stack's cluster."""
+    version: PinnedVersion | None = None
+    """Pin another chart version on this stack's cluster."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Argo CD
+# ---------------------------------------------------------------------------------------------------------
+
+
+class SsoSettings(_Model):
+    issuer: str = Field(pattern=r"^https://\S+$")
+    """OIDC issuer URL (https)."""
+    client_id: str = Field(min_length=1)
+    """OIDC client id; the client secret is the secret key `argocdOidcClientSecret`."""
+    name: str = "SSO"
+    """Label of the login button."""
+    admin_groups: list[str] = Field(default=[], min_length=0)
+    """SSO groups that get Argo CD's admin role."""
+    readonly_groups: list[str] = []
+    """SSO groups that get read-only access."""
+
+
+class NotificationSettings(_Model):
+    slack_channel: str | None = None
+    """Slack channel that gets platform sync and health events; the token is `notificationsToken`."""
+    webhook_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    """A generic webhook instead of Slack; a bearer token, if any, is `notificationsToken`."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> NotificationSettings:
+        if (self.slack_channel is None) == (self.webhook_url is None):
+            raise ValueError("set exactly one of slackChannel or webhookUrl")
+        return self
+
+
+class ArgoCdSettings(_Model):
+    ha: bool
+    """Several replicas of the controller, repo server and API server, and redis-ha."""
+    admin_enabled: bool
+    """Keep the local `admin` user; off in staging, mgmt and prod, where SSO is required instead."""
+    sso: SsoSettings | None = None
+    """OIDC single sign-on; required when `adminEnabled` is false."""
+    hostname: str | None = None
+    """Public host name of the Argo CD UI through an ingress with TLS; unset keeps the server internal."""
+    notifications: NotificationSettings | None = None
+    """Where sync failures, degraded health and syncs of platform apps are reported."""
+
+
+class GitCredential(_Model):
+    username: str = "git"
+    """User name (for GitHub tokens any non-empty name works)."""
+    password: SecretStr
+    """Token or password."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stack
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _secret(description: str) -> Any:
+    return Field(default=None, description=description, json_schema_extra={"secret": True})
+
+
+class StackConfig(_Model):
+    env: Env
+    """Environment of this stack: local, mgmt, dev, staging or prod."""
+    cloud: Cloud
+    """Where the cluster runs: gcp (GKE), aws (EKS), azure (AKS) or existing (a kubeconfig context)."""
+    region: str | None = None
+    """Cloud region or Azure location, e.g. europe-west1, eu-west-1, westeurope; required unless existing."""
+    protect: bool
+    """Guard the cluster, its network and node pools against deletion and replacement."""
+    cluster: ClusterSettings
+    """The Kubernetes cluster of this stack."""
+    topology: Topology
+    """Hub and spoke (one Argo CD on mgmt) or standalone (this cluster runs its own Argo CD)."""
+    gitops: GitOpsSettings
+    """The platform GitOps repository."""
+    domains: list[Domain] = []
+    """Domain teams: each gets an Argo CD project and an ApplicationSet over its gitops repository."""
+    services: dict[str, ServiceOverride] = {}
+    """Per-stack overrides of the platform service catalog, keyed by service name."""
+    argocd: ArgoCdSettings
+    """Argo CD install settings."""
+
+    argocd_admin_password: SecretStr | None = _secret(
+        "Secret. Password of the local admin user where it stays enabled; unset, Argo CD generates one."
+    )
+    argocd_oidc_client_secret: SecretStr | None = _secret("Secret. OIDC client secret for `argocd.sso`.")
+    notifications_token: SecretStr | None = _secret(
+        "Secret. Slack bot token (or webhook bearer token) for `argocd.notifications`."
+    )
+    git_credentials: dict[str, GitCredential] | None = _secret(
+        "Secret. Credential templates keyed by URL prefix, e.g. https://github.com/myorg, for private repos."
+    )
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster.name or f"cluster-{self.env}"
+
+    @property
+    def is_hub(self) -> bool:
+        """This stack runs the Argo CD that deploys to its cluster (the mgmt hub, or a standalone stack)."""
+        return self.topology.mode == "standalone" or self.env == "mgmt"
+
+    def service_enabled(self, name: str, default: bool) -> bool:
+        override = self.services.get(name)
+        return default if override is None or override.enabled is None else override.enabled
+
+
+SECRET_KEYS: frozenset[str] = frozenset(
+    field.alias or name
+    for name, field in StackConfig.model_fields.items()
+    if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret")
+)

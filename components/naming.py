@@ -1,0 +1,84 @@
+"""The semantic key `{project}-{env}-{service}` that addresses everything on the platform.
+
+Every component takes its namespace, Argo CD project and Application names, and labels from here, so a
+rename happens in one place. Names are checked against Kubernetes' DNS-1123 label rule, because a name
+that is too long or has a capital letter is rejected by the API server only at `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ARGOCD_NAMESPACE",
+    "CROSSPLANE_NAMESPACE",
+    "MANAGED_BY",
+    "PLATFORM_PROJECT",
+    "application_name",
+    "backstage_component",
+    "check_dns_label",
+    "cluster_name",
+    "fixed_namespace_labels",
+    "namespace",
+    "semantic_labels",
+]
+
+PLATFORM_PROJECT = "platform"
+ARGOCD_NAMESPACE = "argocd"
+CROSSPLANE_NAMESPACE = "crossplane-system"
+MANAGED_BY = "pulumi"
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
+
+
+def check_dns_label(value: str) -> str:
+    """Return `value` if it is a valid Kubernetes DNS-1123 label, else raise ValueError saying why."""
+    if len(value) > DNS_LABEL_MAX:
+        raise ValueError(f"'{value}' is {len(value)} characters long; a Kubernetes name has at most 63")
+    if not DNS_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a valid Kubernetes name; use lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def namespace(project: str, env: str, service: str) -> str:
+    """`payments-prod-api`: the namespace of a service of a project in one environment."""
+    return check_dns_label(f"{project}-{env}-{service}")
+
+
+def application_name(component: str, env: str) -> str:
+    """`gateway-api-prod`: an Argo CD Application is named after its component and environment."""
+    return check_dns_label(f"{component}-{env}")
+
+
+def backstage_component(project: str, service: str) -> str:
+    """The env-agnostic Backstage component id, e.g. `platform-argocd`."""
+    return check_dns_label(f"{project}-{service}")
+
+
+def cluster_name(env: str, prefix: str = "cluster") -> str:
+    """`cluster-prod`: the name of the cluster of one environment."""
+    return check_dns_label(f"{prefix}-{env}")
+
+
+def semantic_labels(project: str, env: str, service: str) -> dict[str, str]:
+    """The labels every object addressed by the semantic key carries."""
+    return {
+        "project": project,
+        "env": env,
+        "service": service,
+        "backstage.io/component": backstage_component(project, service),
+        "backstage.io/kubernetes-id": backstage_component(project, service),
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+
+
+def fixed_namespace_labels(service: str, env: str) -> dict[str, str]:
+    """Labels of `argocd` and `crossplane-system`: fixed names, but the same semantic labels (brief).
+
+    `env` is the environment of the cluster that runs Argo CD: `mgmt` on a hub, the stack's own env standalone.
+    """
+    return semantic_labels(PLATFORM_PROJECT, env, service)

@@ -1,0 +1,85 @@
+"""Shared fixtures: run the real program under the mocks of tools/plan/mocks, which answer like the real
+providers, for a shipped stack or for a config written in the test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from tools.plan.plan import plan_stack, shipped_stacks
+from tools.plan.runner import Plan, RecordedResource, run_program
+
+SHIPPED_STACKS = shipped_stacks()
+
+
+def raw_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """`{"env": "dev", ...}` -> the flat `platform:` map Pulumi hands a program (objects as JSON text)."""
+    return {
+        (key if ":" in key else f"platform:{key}"): (value if isinstance(value, str) else json.dumps(value))
+        for key, value in values.items()
+    }
+
+
+def base_config(cloud: str = "gcp", env: str = "dev", **overrides: Any) -> dict[str, Any]:
+    """A valid minimal stack config for `cloud` and `env`; keyword arguments replace top-level keys."""
+    cloud_blocks: dict[str, dict[str, Any]] = {
+        "gcp": {"gcp": {"project": "acme-platform-dev"}},
+        "aws": {"aws": {}},
+        "azure": {"azure": {}},
+    }
+    if cloud == "existing":
+        cluster: dict[str, Any] = {"existing": {"context": "kind-platform"}}
+    else:
+        cluster = {
+            "kubernetesVersion": "1.33",
+            "authorizedNetworks": ["203.0.113.0/24"],
+            **cloud_blocks[cloud],
+        }
+    config: dict[str, Any] = {
+        "env": env,
+        "cloud": cloud,
+        "region": {"gcp": "europe-west1", "aws": "eu-west-1", "azure": "westeurope"}.get(cloud),
+        "cluster": cluster,
+        "gitops": {"repoUrl": "https://github.com/acme/platform-gitops"},
+    }
+    if env not in {"mgmt", "local"}:
+        config["topology"] = {"hubStack": "acme/platform/mgmt"}
+    if env in {"mgmt", "staging", "prod"}:
+        config["argocd"] = {"sso": {"issuer": "https://login.acme.test", "clientId": "argocd"}}
+        config["argocdOidcClientSecret"] = "s3cret-oidc"
+    if config["region"] is None:
+        del config["region"]
+    config.update(overrides)
+    return config
+
+
+def secret_keys_of(values: Mapping[str, Any]) -> list[str]:
+    from components.config import SECRET_KEYS  # noqa: PLC0415
+
+    return [f"platform:{k}" for k in values if k in SECRET_KEYS]
+
+
+@pytest.fixture
+def run_config() -> Callable[..., Plan]:
+    """Run the program for a config dict (see `base_config`); secret keys are passed as secrets."""
+
+    def run(values: Mapping[str, Any], stack: str = "test") -> Plan:
+        return run_program(stack, raw_config(values), secret_keys_of(values))
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def shipped_plans() -> dict[str, Plan]:
+    """Every shipped stack planned once per test session."""
+    return {stack: plan_stack(stack) for stack in SHIPPED_STACKS}
+
+
+def one(plan: Plan, type_token: str) -> RecordedResource:
+    """The single resource of a type; fails naming what was there instead."""
+    found = plan.by_type(type_token)
+    assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
+    return found[0]

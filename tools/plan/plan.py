@@ -1,0 +1,57 @@
+"""Plan one stack: read its config, check it, stand in placeholders for unset secrets, run the program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from components.config import ConfigError, load_stack_config
+from tools.plan.runner import PROGRAM, Plan, run_program
+from tools.plan.stackfile import PLACEHOLDER, read_stack_file
+
+__all__ = ["PROJECT_DIR", "PlanConfigError", "plan_stack", "stack_file"]
+
+PROJECT_DIR = PROGRAM.parent
+
+
+class PlanConfigError(Exception):
+    """The stack's config was refused; `lines` are the one-line messages, and nothing was registered."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def stack_file(stack: str) -> Path:
+    return PROJECT_DIR / f"Pulumi.{stack}.yaml"
+
+
+def plan_stack(stack: str, config_file: Path | None = None) -> Plan:
+    path = config_file or stack_file(stack)
+    if not path.is_file():
+        raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
+    raw, secret_keys = read_stack_file(path)
+    notes: list[str] = []
+    try:
+        load_stack_config(raw, secret_keys)
+    except ConfigError as error:
+        other_errors = [line for line in error.lines if not any(k in line for k in error.missing_secrets)]
+        if other_errors or not error.missing_secrets:
+            raise PlanConfigError(error.lines) from None
+        # A plan has no secrets provider (a fork's pull request has no secrets at all): stand in masked
+        # placeholders for the secrets `pulumi up` will require.
+        for key in error.missing_secrets:
+            raw[key] = PLACEHOLDER
+            secret_keys.append(key)
+            notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
+    try:
+        plan = run_program(stack, raw, secret_keys)
+    except pulumi.RunError as error:
+        raise PlanConfigError(str(error).splitlines()) from None
+    plan.notes.extend(notes)
+    return plan
+
+
+def shipped_stacks() -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_DIR.glob("Pulumi.*.yaml"))

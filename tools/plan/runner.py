@@ -1,0 +1,156 @@
+"""Run the real program under Pulumi's mocks and record what it would register.
+
+The program is the same `__main__.py` that `pulumi up` runs; only the engine is replaced. A recording
+monitor keeps, for every registration, the options the engine would see (parent, provider, dependencies,
+protect, retainOnDelete, ignoreChanges) with secret inputs masked, so the plan can be written to files that
+reviewers and scanners read without credentials.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tools.plan.mocks import PlatformMocks
+
+__all__ = ["SECRET_MASK", "Plan", "RecordedResource", "run_program"]
+
+PROJECT = "platform"
+PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
+SECRET_MASK = "[secret]"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent_urn: str | None
+    provider_urn: str | None
+    dependency_urns: list[str]
+    inputs: Any
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    replace_on_changes: list[str]
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack outputs, secrets replaced by the mask."""
+    secret_values: list[str] = field(default_factory=list)
+    """Plain values of every secret seen, so tests can prove none of them leaks into a written file."""
+    notes: list[str] = field(default_factory=list)
+    """What the plan assumed (placeholder secrets), for the reader."""
+
+    def by_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def name_of(self, urn: str | None) -> str | None:
+        if not urn:
+            return None
+        return urn.rsplit("::", 1)[-1]
+
+
+def _unwrap(value: Any, plan: Plan) -> Any:
+    """Turn the wire form of inputs into plain data: secrets masked, resource references by name."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            _collect_secret(value.get("value"), plan)
+            return SECRET_MASK
+        if signature == rpc._special_resource_sig:
+            return plan.name_of(value.get("urn"))
+        return {k: _unwrap(v, plan) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, plan) for v in value]
+    return value
+
+
+def _collect_secret(value: Any, plan: Plan) -> None:
+    if isinstance(value, str) and value:
+        plan.secret_values.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_secret(v, plan)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_secret(v, plan)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks, plan: Plan) -> None:
+        super().__init__(mocks)
+        self.plan = plan
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the engine's RPC name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.plan.resources.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent_urn=request.parent or None,
+                    provider_urn=request.provider.split("::id")[0] if request.provider else None,
+                    dependency_urns=list(request.dependencies),
+                    inputs=_unwrap(json_format.MessageToDict(request.object), self.plan),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    replace_on_changes=list(request.replaceOnChanges),
+                )
+            )
+        return response
+
+
+async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        plain = await output.future()
+        if await output.is_secret():
+            _collect_secret(plain, plan)
+            resolved[name] = SECRET_MASK
+        else:
+            resolved[name] = plain
+    return resolved
+
+
+def run_program(stack: str, raw_config: Mapping[str, Any], secret_keys: list[str]) -> Plan:
+    """Run `__main__.py` for `stack` with the given raw config; return what it registered.
+
+    A `ConfigError` from the program propagates unchanged, before any resource is registered.
+    """
+    plan = Plan(stack=stack)
+    pulumi.runtime.set_all_config(dict(raw_config), secret_keys)
+    settings.ROOT.set(None)
+    monitor = RecordingMonitor(PlatformMocks(), plan)
+    pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
+    root = settings.get_root_resource()
+
+    def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    stack_outputs = getattr(root, "outputs", {}) or {}
+    plan.outputs = _sync_await(_resolve_outputs(stack_outputs, plan))
+    return plan
