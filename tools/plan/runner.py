@@ -134,12 +134,14 @@ async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, 
     return resolved
 
 
-def run_program(stack: str, raw_config: Mapping[str, Any], secret_keys: list[str]) -> Plan:
-    """Run `__main__.py` for `stack` with the given raw config; return what it registered.
+def run_program(
+    stack: str, raw_config: Mapping[str, Any], secret_keys: list[str], plan: Plan | None = None
+) -> Plan:
+    """Run `__main__.py` for `stack` with the given raw config; return what it registered (into `plan`).
 
-    A `ConfigError` from the program propagates unchanged, before any resource is registered.
+    The program's `pulumi.RunError` for bad config propagates, and `plan` then shows nothing was registered.
     """
-    plan = Plan(stack=stack)
+    plan = plan if plan is not None else Plan(stack=stack)
     pulumi.runtime.set_all_config(dict(raw_config), secret_keys)
     settings.ROOT.set(None)
     monitor = RecordingMonitor(PlatformMocks(), plan)

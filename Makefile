@@ -1,0 +1,56 @@
+# The commands that matter on a fresh clone. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KIND_CLUSTER ?= platform
+STACK ?= local
+# The local stack keeps its state in this folder: no Pulumi Cloud account needed.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+
+.PHONY: help setup test lint schema check-schema plan plan-all local-cluster up-local destroy-local
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed ## create .venv with the program's and the tests' dependencies
+
+test: setup ## run the unit tests (mocked resources, no cloud, no credentials)
+	$(PY) -m pytest
+
+lint: setup ## ruff, formatting and the type checker
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/basedpyright
+
+schema: setup ## regenerate schema/stack-config.schema.json and the README config reference
+	$(PY) -m tools.schema
+
+check-schema: setup ## fail if the published schema or README reference is stale
+	$(PY) -m tools.schema --check
+
+plan: setup ## credential-free plan of one stack: make plan STACK=prod
+	$(PY) -m tools.plan --stack $(STACK) --out plan/$(STACK)
+
+plan-all: setup ## credential-free plan of every shipped stack into plan/
+	@for f in Pulumi.*.yaml; do s=$${f#Pulumi.}; s=$${s%.yaml}; $(PY) -m tools.plan --stack $$s --out plan/$$s || exit 1; done
+
+local-cluster: ## create the kind cluster of the local stack unless it exists
+	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
+	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name '$(KIND_CLUSTER)'
+
+up-local: setup local-cluster ## bring the platform up on the local kind cluster (file state backend)
+	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/iac/download-install/"; exit 1; }
+	mkdir -p .pulumi-state
+	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi stack select --create local
+	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi up --yes --stack local
+
+destroy-local: ## tear the local platform down, then delete the kind cluster
+	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi destroy --yes --stack local
+	kind delete cluster --name '$(KIND_CLUSTER)'

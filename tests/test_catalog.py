@@ -1,0 +1,92 @@
+"""The service catalog: the brief's tier and wave table, pinned upstream charts, one namespace rule each."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from components.catalog import Catalog, ChartSource, check_pinned_version, load_catalog
+
+# The brief's table (shared/BRIEF.md, "Platform services: tiers and waves"), written out once here as the
+# specification the data file is checked against.
+BRIEF_TABLE = {
+    "sealed-secrets": ("A", -20),
+    "cert-manager": ("A", -10),
+    "reflector": ("A", -10),
+    "cloudnative-pg": ("A", -5),
+    "kong": ("A", 0),
+    "kube-prometheus-stack": ("A", 0),
+    "redis": ("B", 0),
+    "alloy": ("A", 5),
+    "loki": ("B", 5),
+    "pgadmin": ("B", 5),
+    "redisinsight": ("B", 5),
+    "headlamp": ("B", 10),
+    "n8n": ("B", 10),
+    "ollama": ("B", 10),
+}
+
+
+def test_catalog_matches_the_brief_table_exactly() -> None:
+    catalog = load_catalog()
+    table = {name: (s.tier, s.wave) for name, s in catalog.services.items() if name not in {"argocd", "crossplane"}}
+    assert table == BRIEF_TABLE
+
+
+def test_argocd_and_crossplane_are_management_services_in_fixed_namespaces() -> None:
+    services = load_catalog().services
+    assert (services["argocd"].tier, services["argocd"].namespace, services["argocd"].self_managed) == (
+        "B",
+        "argocd",
+        True,
+    )
+    assert (services["crossplane"].tier, services["crossplane"].namespace) == ("B", "crossplane-system")
+
+
+def test_argocd_chart_matches_the_reference_chart() -> None:
+    chart = load_catalog().services["argocd"].chart
+    assert (chart.repository, chart.name, chart.version) == (
+        "https://argoproj.github.io/argo-helm",
+        "argo-cd",
+        "10.1.1",
+    )
+
+
+def test_by_wave_orders_ascending() -> None:
+    waves = [s.wave for s in load_catalog().by_wave()]
+    assert waves == sorted(waves)
+
+
+@pytest.mark.parametrize("version", ["latest", "*", "HEAD", "1.2", "^1.2.3", "~1.2.3", ">=1.0.0", "1.x"])
+def test_floating_versions_are_refused(version: str) -> None:
+    with pytest.raises(ValueError, match="not a pinned chart version"):
+        check_pinned_version(version)
+
+
+@pytest.mark.parametrize("version", ["1.2.3", "v1.21.1", "2.0.0-rc.1"])
+def test_exact_versions_are_accepted(version: str) -> None:
+    assert check_pinned_version(version) == version
+
+
+def test_oci_repository_becomes_a_scheme_less_argo_cd_repo_url() -> None:
+    chart = ChartSource(repository="oci://quay.io/jetstack/charts", name="cert-manager", version="v1.21.1")
+    assert chart.is_oci
+    assert chart.argocd_repo_url == "quay.io/jetstack/charts"
+
+
+def test_a_service_needs_exactly_one_namespace_rule() -> None:
+    service = {
+        "tier": "A",
+        "wave": 0,
+        "description": "x",
+        "chart": {"repository": "https://example.com/charts", "name": "x", "version": "1.0.0"},
+    }
+    with pytest.raises(ValidationError, match="namespace group or a fixed namespace"):
+        Catalog.model_validate({"services": {"x": service}})
+    with pytest.raises(ValidationError, match="namespace group or a fixed namespace"):
+        Catalog.model_validate({"services": {"x": {**service, "group": "a", "namespace": "b"}}})
+
+
+def test_plain_http_repositories_are_refused() -> None:
+    with pytest.raises(ValidationError, match="https:// or oci://"):
+        ChartSource(repository="http://charts.example.com", name="x", version="1.0.0")

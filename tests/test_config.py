@@ -1,0 +1,212 @@
+"""Pure tests of the config module: a table of bad configs, each refused with one line naming the key, the
+bad value and what is allowed; and the per-environment defaults. No mocks, no Pulumi engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load_stack_config
+from tests.conftest import base_config, raw_config
+
+
+def load(values: dict[str, Any], secret_keys: tuple[str, ...] | None = None):
+    keys = secret_keys if secret_keys is not None else tuple(f"platform:{k}" for k in values if k[0].islower())
+    return load_stack_config(raw_config(values), keys)
+
+
+def nested(config: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Set `a.b.c` in a copy of `config`."""
+    copy: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
+    node = copy
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node[key] = dict(node.get(key) or {})
+        node = node[key]
+    node[keys[-1]] = value
+    return copy
+
+
+GCP_DEV = base_config("gcp", "dev")
+AWS_PROD = base_config("aws", "prod")
+
+# (case, config, secret keys or None for "all platform keys are secret", key named, words the line must carry)
+BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[str, ...]]] = [
+    ("typo in a top-level key", {**GCP_DEV, "regoin": "x"}, None, "platform:regoin", ("did you mean 'region'",)),
+    (
+        "typo in a nested key",
+        nested(GCP_DEV, "cluster.nodePool", {}),
+        None,
+        "platform:cluster.nodePool",
+        ("did you mean 'nodePools'", "allowed:"),
+    ),
+    ("unknown namespace", {**GCP_DEV, "platfrom:env": "dev"}, None, "platfrom:env", ("unknown config namespace",)),
+    ("unknown cloud", {**GCP_DEV, "cloud": "gpc"}, None, "platform:cloud", ("'gpc'", "'gcp'", "'existing'")),
+    ("unknown env", {**GCP_DEV, "env": "qa"}, None, "platform:env", ("'qa'", "mgmt", "prod")),
+    ("missing env", {k: v for k, v in GCP_DEV.items() if k != "env"}, None, "platform:env", ("not set",)),
+    ("missing region", {k: v for k, v in GCP_DEV.items() if k != "region"}, None, "platform:region", ("required",)),
+    (
+        "malformed Kubernetes version",
+        nested(GCP_DEV, "cluster.kubernetesVersion", "v1.33-latest"),
+        None,
+        "platform:cluster.kubernetesVersion",
+        ("'v1.33-latest'", "1.MINOR"),
+    ),
+    (
+        "min > max nodes",
+        nested(GCP_DEV, "cluster.nodePools", {"general": {"machineType": "e2-standard-4", "minSize": 5, "maxSize": 3}}),
+        None,
+        "platform:cluster.nodePools.general",
+        ("minSize 5", "maxSize 3", "<="),
+    ),
+    (
+        "machine type of another cloud",
+        nested(GCP_DEV, "cluster.nodePools", {"general": {"machineType": "m6i.large", "minSize": 1, "maxSize": 3}}),
+        None,
+        "platform:cluster.nodePools.general.machineType",
+        ("'m6i.large'", "e2-standard-4"),
+    ),
+    (
+        "settings of another cloud",
+        nested(GCP_DEV, "cluster.aws", {}),
+        None,
+        "platform:cluster.aws",
+        ("cloud is 'gcp'",),
+    ),
+    (
+        "domain name that is not a Kubernetes name",
+        {**GCP_DEV, "domains": [{"name": "Pay_ments", "repoUrl": "https://github.com/acme/payments-gitops"}]},
+        None,
+        "platform:domains.0.name",
+        ("'Pay_ments'", "lower-case"),
+    ),
+    (
+        "duplicate domains",
+        {**GCP_DEV, "domains": [{"name": "payments", "repoUrl": "https://github.com/acme/p"}] * 2},
+        None,
+        "platform:domains.1.name",
+        ("'payments'", "twice"),
+    ),
+    (
+        "override of a service that does not exist",
+        {**GCP_DEV, "services": {"grafana-operator": {"enabled": True}}},
+        None,
+        "platform:services.grafana-operator",
+        ("not a platform service", "cert-manager"),
+    ),
+    (
+        "floating chart version",
+        {**GCP_DEV, "services": {"cert-manager": {"version": "latest"}}},
+        None,
+        "platform:services.cert-manager.version",
+        ("'latest'", "exact version"),
+    ),
+    (
+        "hub topology without a hub stack",
+        {**GCP_DEV, "topology": {"mode": "hub"}},
+        None,
+        "platform:topology.hubStack",
+        ("required", "myorg/platform/mgmt"),
+    ),
+    (
+        "plain-text value where a secret is required",
+        {**GCP_DEV, "argocdAdminPassword": "hunter2"},
+        (),
+        "platform:argocdAdminPassword",
+        ("plain text", "--secret"),
+    ),
+    (
+        "API open to the Internet in prod",
+        nested(AWS_PROD, "cluster.authorizedNetworks", ["0.0.0.0/0"]),
+        None,
+        "platform:cluster.authorizedNetworks",
+        ("'0.0.0.0/0'", "Internet"),
+    ),
+    (
+        "local admin in prod",
+        nested(AWS_PROD, "argocd.adminEnabled", True),
+        None,
+        "platform:argocd.adminEnabled",
+        ("prod", "SSO"),
+    ),
+    (
+        "SSO without its client secret",
+        {k: v for k, v in base_config("gcp", "mgmt").items() if k != "argocdOidcClientSecret"},
+        None,
+        "platform:argocdOidcClientSecret",
+        ("required", "--secret"),
+    ),
+    (
+        "an existing cluster without its context",
+        {**base_config("existing", "local"), "cluster": {"existing": {}}},
+        None,
+        "platform:cluster.existing.context",
+        ("required",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "secret_keys", "key", "words"),
+    [case[1:] for case in BAD_CONFIGS],
+    ids=[case[0] for case in BAD_CONFIGS],
+)
+def test_bad_config_is_refused_with_one_line_naming_the_key(
+    values: dict[str, Any], secret_keys: tuple[str, ...] | None, key: str, words: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(values, secret_keys)
+    lines = raised.value.lines
+    matching = [line for line in lines if line.startswith(f"{key}:")]
+    assert matching, f"no line names {key}: {lines}"
+    assert all("\n" not in line for line in lines)
+    for word in words:
+        assert word in matching[0], f"{word!r} missing from {matching[0]!r}"
+
+
+def test_secret_values_are_never_echoed_in_errors() -> None:
+    values = {**GCP_DEV, "gitCredentials": {"https://github.com/acme": {"password": 42, "extra": "hunter2"}}}
+    with pytest.raises(ConfigError) as raised:
+        load(values)
+    assert "hunter2" not in str(raised.value)
+    assert "platform:gitCredentials" in str(raised.value)
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws", "azure", "existing"])
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "mgmt"])
+def test_valid_configs_parse_for_every_cloud_and_env(cloud: str, env: str) -> None:
+    config = load(base_config(cloud, env))
+    assert config.cloud == cloud
+    assert config.env == env
+
+
+def test_prod_defaults_protect_and_run_ha_argo_cd_with_larger_pools() -> None:
+    prod = load(base_config("aws", "prod"))
+    dev = load(base_config("aws", "dev"))
+    assert prod.protect and not dev.protect
+    assert prod.argocd.ha and not dev.argocd.ha
+    assert not prod.argocd.admin_enabled and dev.argocd.admin_enabled
+    prod_pools, dev_pools = prod.cluster.node_pools or {}, dev.cluster.node_pools or {}
+    assert prod_pools["general"].max_size > dev_pools["general"].max_size
+    assert prod_pools["general"].machine_type != dev_pools["general"].machine_type
+
+
+def test_stack_values_win_over_environment_defaults() -> None:
+    config = load({**base_config("gcp", "prod"), "protect": False})
+    assert config.protect is False
+    pools = {"only": {"machineType": "e2-standard-8", "minSize": 2, "maxSize": 4}}
+    config = load(nested(base_config("gcp", "dev"), "cluster.nodePools", pools))
+    assert list(config.cluster.node_pools or {}) == ["only"]
+
+
+def test_local_defaults_to_standalone_and_runs_its_own_argo_cd() -> None:
+    config = load(base_config("existing", "local"))
+    assert config.topology.mode == "standalone"
+    assert config.is_hub
+
+
+def test_config_is_immutable() -> None:
+    config = load(base_config("gcp", "dev"))
+    with pytest.raises(Exception, match="frozen"):
+        config.env = "prod"  # type: ignore[misc]
