@@ -109,12 +109,11 @@ def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str) -> Iterator
         inner = _definition(schema, prop)
         if inner is not prop and "properties" in inner:
             yield from _rows(schema, inner, path)
-        for container, marker in (("additionalProperties", "<name>"), ("items", "[]")):
-            child = prop.get(container) or next((a.get(container) for a in prop.get("anyOf", []) if container in a), None)
-            if isinstance(child, dict):
-                child_def = _definition(schema, child)
-                if "properties" in child_def:
-                    yield from _rows(schema, child_def, f"{path}.{marker}" if marker != "[]" else f"{path}[]")
+        for container, child_path in (("additionalProperties", f"{path}.<name>"), ("items", f"{path}[]")):
+            variants = [prop, *prop.get("anyOf", [])]
+            child = next((v[container] for v in variants if isinstance(v.get(container), dict)), None)
+            if child is not None and "properties" in (child_def := _definition(schema, child)):
+                yield from _rows(schema, child_def, child_path)
 
 
 def reference_table(schema: dict[str, Any]) -> str:
