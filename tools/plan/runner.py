@@ -134,9 +134,7 @@ async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, 
     return resolved
 
 
-def run_program(
-    stack: str, raw_config: Mapping[str, Any], secret_keys: list[str], plan: Plan | None = None
-) -> Plan:
+def run_program(stack: str, raw_config: Mapping[str, Any], secret_keys: list[str], plan: Plan | None = None) -> Plan:
     """Run `__main__.py` for `stack` with the given raw config; return what it registered (into `plan`).
 
     The program's `pulumi.RunError` for bad config propagates, and `plan` then shows nothing was registered.

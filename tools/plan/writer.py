@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from tools.plan.applications import write_applications
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 
 __all__ = ["HELM_RELEASE", "is_manifest", "manifest_of", "write_plan"]
@@ -26,8 +27,9 @@ def manifest_of(resource: RecordedResource) -> dict[str, Any]:
     document = dict(resource.inputs)
     if document.get("kind") == "Secret":
         for key in ("data", "stringData"):
-            if key in document:
-                document[key] = {k: SECRET_MASK for k in document[key]}
+            # A whole map that was a secret is already the mask; otherwise mask each value, keep the keys.
+            if isinstance(document.get(key), dict):
+                document[key] = dict.fromkeys(document[key], SECRET_MASK)
     return document
 
 
@@ -83,3 +85,4 @@ def write_plan(plan: Plan, out: Path) -> None:
             yaml.safe_dump(helm_release_of(resource), sort_keys=False)
         )
     (out / "outputs.json").write_text(json.dumps(plan.outputs, indent=2, sort_keys=True) + "\n")
+    write_applications(plan, out)

@@ -1,0 +1,447 @@
+"""AKS: a resource group, a VNet with a node subnet, the control plane's own identity, and an Entra ID cluster
+on Azure CNI Overlay with the Cilium dataplane; the `system` pool inline, every other pool a separate AgentPool.
+
+Empty values of the output contract: none. `endpoint` is the private FQDN when no network is authorized (a
+private cluster), and `ca_data` comes from the cluster's user credentials, which AKS only lists as a kubeconfig.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+import pulumi
+import yaml
+from pulumi_azure_native import authorization, containerservice, managedidentity, network, resources
+
+from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata, ExecAuth, exec_kubeconfig
+from components.config.model import AzureSettings, ClusterSettings, NodePool
+
+__all__ = [
+    "AKS_SERVER_APP_ID",
+    "POD_CIDR",
+    "SERVICE_CIDR",
+    "SYSTEM_POOL",
+    "AksCluster",
+    "cluster_ca",
+    "config_errors",
+    "kubelogin_auth",
+    "node_subnet",
+    "upgrade_channel",
+]
+
+SYSTEM_POOL = "system"
+"""The node pool that becomes the cluster's System pool (CoreDNS, metrics-server, konnectivity)."""
+
+# Azure CNI Overlay gives pods addresses outside the VNet, so the VNet only needs room for nodes. Both ranges are
+# AKS's own defaults, kept constant because changing either replaces the cluster (pulumi-azure-native
+# provider/pkg/gen/replacement.go); the config check keeps the VNet clear of them.
+POD_CIDR = IPv4Network("10.244.0.0/16")
+SERVICE_CIDR = IPv4Network("10.0.0.0/16")
+DNS_SERVICE_IP = "10.0.0.10"
+
+AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+"""The Entra ID application "Azure Kubernetes Service AAD Server", the audience of every AKS token
+(Azure/kubelogin docs/book/src/concepts/aks.md); the same in every tenant."""
+
+# Built-in "Network Contributor": the control plane joins nodes and load balancers to the subnet it does not own.
+_NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+# Linux node pool names on AKS: 1-12 lowercase letters and digits, starting with a letter.
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_MAX_OS_DISK_GB = 2048
+# The financially backed control-plane SLA (Standard tier) where an outage costs more than the fee.
+_SLA_ENVS = frozenset({"staging", "mgmt", "prod"})
+# AKS puts this taint and label on Spot nodes itself; declaring them keeps a refresh from showing a diff.
+_SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+_SPOT_LABELS = {"kubernetes.azure.com/scalesetpriority": "spot"}
+# Only critical add-ons on the System pool, so a noisy workload cannot starve CoreDNS (AKS system pool guidance).
+_CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# Azure Linux: a smaller image than Ubuntu, built for AKS; fixed for the life of a pool.
+_OS_SKU = "AzureLinux"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure rules
+# ---------------------------------------------------------------------------------------------------------
+
+
+def config_errors(settings: ClusterSettings) -> list[str]:
+    """What AKS would refuse only at `pulumi up`, one line per problem naming the config key."""
+    pools = settings.node_pools or {}
+    key = "platform:cluster.nodePools"
+    errors = [
+        f"{key}.{name}: '{name}' is not an AKS node pool name; use 1-12 lowercase letters and digits, "
+        "starting with a letter"
+        for name in pools
+        if not _POOL_NAME.match(name)
+    ]
+    errors += [
+        f"{key}.{name}.diskSizeGb: {pool.disk_size_gb} is more than AKS allows; use at most {_MAX_OS_DISK_GB}"
+        for name, pool in pools.items()
+        if pool.disk_size_gb > _MAX_OS_DISK_GB
+    ]
+    system = pools.get(SYSTEM_POOL)
+    if system is None:
+        errors.append(
+            f"{key}: AKS needs a pool named '{SYSTEM_POOL}' for CoreDNS and the other critical add-ons; add one"
+        )
+    else:
+        if system.spot:
+            errors.append(f"{key}.{SYSTEM_POOL}.spot: true is not allowed on AKS; a System pool cannot use Spot VMs")
+        if system.min_size < 1:
+            errors.append(f"{key}.{SYSTEM_POOL}.minSize: 0 is not allowed on AKS; the System pool needs a node")
+    vnet = (settings.azure or AzureSettings()).vnet_cidr
+    errors += [
+        f"platform:cluster.azure.vnetCidr: '{vnet}' overlaps the {kind} range {reserved} of Azure CNI Overlay; "
+        f"choose a range outside {POD_CIDR} and {SERVICE_CIDR}"
+        for kind, reserved in (("pod", POD_CIDR), ("service", SERVICE_CIDR))
+        if vnet.overlaps(reserved)
+    ]
+    return errors
+
+
+def node_subnet(vnet: IPv4Network) -> IPv4Network:
+    """The first /20 of the VNet (4091 node addresses), or the whole VNet when it is smaller."""
+    return next(vnet.subnets(new_prefix=max(20, vnet.prefixlen)))
+
+
+def upgrade_channel(kubernetes_version: str) -> str:
+    """`patch` for a pinned minor (`1.33`): AKS applies patch releases within it, and the input `1.33` never
+    differs from what AKS reports, so Pulumi shows no drift. A pinned patch (`1.33.5`) would be moved by that
+    channel and the next `pulumi up` would try a downgrade, so it gets `node-image`: node images only."""
+    return "patch" if kubernetes_version.count(".") == 1 else "node-image"
+
+
+def kubelogin_auth(tenant_id: str) -> ExecAuth:
+    """kubelogin with the Azure CLI's login: `az login` on a laptop; `azure/login` with federated credentials in
+    CI. kubelogin lets AAD_LOGIN_METHOD override `--login` (pkg/internal/token/options.go), so a runner with a
+    projected token sets AAD_LOGIN_METHOD=workloadidentity without another kubeconfig."""
+    return ExecAuth(
+        command="kubelogin",
+        args=("get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID, "--tenant-id", tenant_id),
+        install_hint=(
+            "kubelogin is required: `az aks install-cli` or https://azure.github.io/kubelogin/install.html; "
+            "then `az login` (or AAD_LOGIN_METHOD=workloadidentity in CI)"
+        ),
+    )
+
+
+def cluster_ca(kubeconfigs: Sequence[containerservice.outputs.CredentialResultResponse]) -> str:
+    """The CA of the cluster in AKS's user kubeconfig. Only the CA is taken: the rest of that kubeconfig is AKS's
+    choice and changes between updates, which would replace the Kubernetes provider (pulumi-azure#467)."""
+    by_name = {credential.name: credential.value for credential in kubeconfigs}
+    encoded = by_name.get("clusterUser") or (by_name[min(by_name)] if by_name else "")
+    document = yaml.safe_load(base64.b64decode(encoded)) if encoded else None
+    clusters = (document or {}).get("clusters") or []
+    ca = clusters[0].get("cluster", {}).get("certificate-authority-data", "") if clusters else ""
+    if not ca:
+        raise ValueError("the user credentials of the AKS cluster carry no certificate-authority-data")
+    return ca
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Node pools
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PoolShape:
+    """What the inline System pool and the separate User pools share, from one `NodePool` of the config."""
+
+    vm_size: str
+    os_disk_size_gb: int
+    min_count: int
+    max_count: int
+    scale_set_priority: str
+    scale_set_eviction_policy: str | None
+    spot_max_price: float | None
+    node_taints: list[str] | None = None
+    node_labels: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, pool: NodePool, taints: Sequence[str] = ()) -> _PoolShape:
+        return cls(
+            vm_size=pool.machine_type,
+            os_disk_size_gb=pool.disk_size_gb,
+            min_count=pool.min_size,
+            max_count=pool.max_size,
+            scale_set_priority="Spot" if pool.spot else "Regular",
+            # Delete, not Deallocate: a deallocated Spot VM still counts against quota and keeps its disk.
+            scale_set_eviction_policy="Delete" if pool.spot else None,
+            # -1: pay up to the on-demand price, so nodes are evicted for capacity, never for price.
+            spot_max_price=-1 if pool.spot else None,
+            node_taints=[*taints, *([_SPOT_TAINT] if pool.spot else [])] or None,
+            node_labels=dict(_SPOT_LABELS) if pool.spot else None,
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The component
+# ---------------------------------------------------------------------------------------------------------
+
+
+class AksCluster(Cluster):
+    """An AKS cluster with Entra ID sign-in only (no local accounts), Azure RBAC, workload identity and a
+    private or IP-restricted API server, in its own resource group and VNet."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        errors = config_errors(args.settings)
+        if errors:
+            # Before anything is registered; RunError prints the lines without a traceback.
+            raise pulumi.RunError("\n".join(errors))
+        super().__init__("platform:clusters:AksCluster", name, None, opts)
+        settings = args.settings
+        version = settings.kubernetes_version
+        if version is None:  # guarded by config validation; kept for the type checker
+            raise ValueError("cluster.kubernetesVersion is required for an AKS cluster")
+        azure = settings.azure or AzureSettings()
+        pools = settings.node_pools or {}
+        tags = dict(args.tags)
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        # ---- Network -------------------------------------------------------------------------------------
+        group_name = azure.resource_group or f"rg-{args.name}"
+        group = resources.ResourceGroup(
+            f"{name}-rg",
+            resource_group_name=group_name,
+            location=args.region,
+            tags=tags,
+            opts=args.resource_options(self),
+        )
+        # No inline `subnets`: the subnet is its own resource, and a VNet update without `subnets` leaves it
+        # in place (network API 2023-09-01 and later, Azure/azure-quickstart-templates#2786).
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            resource_group_name=group.name,
+            virtual_network_name=f"vnet-{args.name}",
+            location=args.region,
+            address_space=network.AddressSpaceArgs(address_prefixes=[str(azure.vnet_cidr)]),
+            tags=tags,
+            opts=args.resource_options(self),
+        )
+        subnet = network.Subnet(
+            f"{name}-nodes",
+            resource_group_name=group.name,
+            virtual_network_name=vnet.name,
+            subnet_name="snet-nodes",
+            address_prefix=str(node_subnet(azure.vnet_cidr)),
+            opts=args.resource_options(self),
+        )
+
+        # ---- Control-plane identity ----------------------------------------------------------------------
+        # User-assigned rather than system-assigned: its rights on the subnet exist before the cluster does
+        # (a system-assigned identity is only known after creation), and it survives a cluster rebuild.
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=group.name,
+            resource_name_=f"id-{args.name}",
+            location=args.region,
+            tags=tags,
+            opts=args.resource_options(self),
+        )
+        subnet_access = authorization.RoleAssignment(
+            f"{name}-subnet-network-contributor",
+            scope=subnet.id,
+            principal_id=identity.principal_id,
+            # Without it Entra ID may not have replicated the new identity yet and the assignment fails.
+            principal_type="ServicePrincipal",
+            role_definition_id=client.subscription_id.apply(
+                lambda subscription: (
+                    f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
+                    f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
+                )
+            ),
+            opts=args.resource_options(self),
+        )
+
+        # ---- Cluster ---------------------------------------------------------------------------------------
+        private = not settings.authorized_networks
+        if not azure.admin_group_object_ids:
+            pulumi.log.warn(
+                "cluster.azure.adminGroupObjectIds is empty: only Azure RBAC role assignments grant access, and "
+                "the identity running `pulumi up` needs 'Azure Kubernetes Service RBAC Cluster Admin' on the "
+                "cluster to install Argo CD",
+                resource=self,
+            )
+        # The System pool is inline because AKS cannot create a cluster without one; every other pool is an
+        # AgentPool resource, so adding, resizing or removing it never sends the whole cluster through an update
+        # (pulumi-azure-native#4264). Its taint keeps workloads on the User pools, when there are any.
+        system = _PoolShape.of(pools[SYSTEM_POOL], taints=[_CRITICAL_ADDONS_TAINT] if len(pools) > 1 else [])
+        cluster = containerservice.ManagedCluster(
+            name,
+            resource_group_name=group.name,
+            resource_name_=args.name,
+            location=args.region,
+            dns_prefix=args.name,
+            # Named rather than left to AKS: a change to it replaces the cluster, so it must never depend on a
+            # default that a refresh could write into the state.
+            node_resource_group=f"{group_name}-nodes",
+            kubernetes_version=version,
+            sku=containerservice.ManagedClusterSKUArgs(
+                name="Base", tier="Standard" if args.env in _SLA_ENVS else "Free"
+            ),
+            identity=containerservice.ManagedClusterIdentityArgs(
+                type=containerservice.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
+            ),
+            # Entra ID sign-in only: no static admin certificate can be listed, and Azure RBAC decides access.
+            enable_rbac=True,
+            disable_local_accounts=True,
+            aad_profile=containerservice.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=True,
+                admin_group_object_ids=list(azure.admin_group_object_ids),
+                tenant_id=client.tenant_id,
+            ),
+            api_server_access_profile=(
+                # No network authorized: the API server is reachable only from the VNet, and its name is not
+                # published in public DNS either.
+                containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                    enable_private_cluster=True, enable_private_cluster_public_fqdn=False
+                )
+                if private
+                else containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                    enable_private_cluster=False,
+                    authorized_ip_ranges=[str(cidr) for cidr in settings.authorized_networks],
+                )
+            ),
+            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                # Cilium enforces NetworkPolicy in eBPF in the dataplane AKS itself runs; Azure NPM is being
+                # retired in its favour, and Calico would be a second engine to operate (AKS use-network-policies).
+                network_dataplane="cilium",
+                network_policy="cilium",
+                pod_cidr=str(POD_CIDR),
+                service_cidr=str(SERVICE_CIDR),
+                dns_service_ip=DNS_SERVICE_IP,
+                load_balancer_sku="standard",
+                outbound_type="loadBalancer",
+            ),
+            agent_pool_profiles=[
+                containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name=SYSTEM_POOL,
+                    mode="System",
+                    type="VirtualMachineScaleSets",
+                    os_type="Linux",
+                    os_sku=_OS_SKU,
+                    orchestrator_version=version,
+                    vm_size=system.vm_size,
+                    os_disk_size_gb=system.os_disk_size_gb,
+                    enable_auto_scaling=True,
+                    count=system.min_count,
+                    min_count=system.min_count,
+                    max_count=system.max_count,
+                    scale_set_priority=system.scale_set_priority,
+                    node_taints=system.node_taints,
+                    vnet_subnet_id=subnet.id,
+                    tags=tags,
+                )
+            ],
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True)
+            ),
+            auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=upgrade_channel(version),
+                # Weekly patched node images, rolled by AKS; SecurityPatch would add VHD storage cost.
+                node_os_upgrade_channel="NodeImage",
+            ),
+            tags=tags,
+            opts=args.resource_options(
+                self,
+                depends_on=[subnet_access],
+                # The autoscaler owns the node count; `count` is only the size the pool is created with.
+                ignore_changes=["agentPoolProfiles[0].count"],
+            ),
+        )
+        user_pools = [
+            self._user_pool(
+                pool_name, pool, name=name, args=args, group=group, cluster=cluster, subnet=subnet, version=version
+            )
+            for pool_name, pool in pools.items()
+            if pool_name != SYSTEM_POOL
+        ]
+
+        # ---- Outputs ---------------------------------------------------------------------------------------
+        endpoint = pulumi.Output.all(cluster.fqdn, cluster.private_fqdn).apply(
+            lambda fqdns: f"https://{fqdns[1] if private else fqdns[0]}"
+        )
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=group.name,
+            resource_name=cluster.name,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        # A CA certificate is public; the invoke's result may come back secret as a whole.
+        ca_data = pulumi.Output.unsecret(credentials.kubeconfigs.apply(cluster_ca))
+        kubeconfig = client.tenant_id.apply(
+            lambda tenant: exec_kubeconfig(args.name, endpoint, ca_data, kubelogin_auth(tenant))
+        )
+        oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda profile: profile.issuer_url if profile and profile.issuer_url else ""
+        )
+        self._publish(
+            cluster_name=cluster.name,
+            endpoint=endpoint,
+            ca_data=ca_data,
+            kubeconfig=kubeconfig,
+            oidc_issuer_url=oidc_issuer_url,
+            metadata=ClusterMetadata(
+                cloud="azure",
+                region=args.region,
+                env=args.env,
+                cluster_name=args.name,
+                account=client.subscription_id,
+                storage_class="managed-csi-premium",
+                load_balancer="azure-standard",
+                oidc_issuer_url=oidc_issuer_url,
+            ),
+            depends_on=[cluster, *user_pools],
+        )
+
+    def _user_pool(
+        self,
+        pool_name: str,
+        pool: NodePool,
+        *,
+        name: str,
+        args: ClusterArgs,
+        group: resources.ResourceGroup,
+        cluster: containerservice.ManagedCluster,
+        subnet: network.Subnet,
+        version: str,
+    ) -> containerservice.AgentPool:
+        shape = _PoolShape.of(pool)
+        return containerservice.AgentPool(
+            f"{name}-{pool_name}",
+            resource_group_name=group.name,
+            resource_name_=cluster.name,
+            agent_pool_name=pool_name,
+            mode="User",
+            type="VirtualMachineScaleSets",
+            os_type="Linux",
+            os_sku=_OS_SKU,
+            orchestrator_version=version,
+            vm_size=shape.vm_size,
+            os_disk_size_gb=shape.os_disk_size_gb,
+            enable_auto_scaling=True,
+            count=shape.min_count,
+            min_count=shape.min_count,
+            max_count=shape.max_count,
+            scale_set_priority=shape.scale_set_priority,
+            scale_set_eviction_policy=shape.scale_set_eviction_policy,
+            spot_max_price=shape.spot_max_price,
+            node_taints=shape.node_taints,
+            node_labels=shape.node_labels,
+            vnet_subnet_id=subnet.id,
+            tags=dict(args.tags),
+            opts=args.resource_options(
+                self,
+                ignore_changes=["count"],
+                # The pool keeps its name, and AKS cannot change a pool's VM size, disk or priority in place:
+                # a replacement must delete the old pool before it creates the new one.
+                delete_before_replace=True,
+            ),
+        )

@@ -1,0 +1,319 @@
+"""The Argo CD seed as the program registers it (real `__main__.py` under the mocks): what is created on which
+stack, how the bootstrap release hands over to the `argocd` Application, and that no secret reaches the plan."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
+from components.argocd.credentials import admin_password_hash
+from components.catalog import load_catalog
+from tests.conftest import base_config, one
+from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
+from tools.plan.writer import HELM_RELEASE, write_plan
+
+RELEASE = HELM_RELEASE
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SECRET = "kubernetes:core/v1:Secret"
+SECRET_PATCH = "kubernetes:core/v1:SecretPatch"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+
+# Plain values of every secret the test configs set; none of them, nor its base64 form, may reach a plan file.
+SECRETS = {
+    "admin": "adm1n-Passw0rd-local",
+    "oidc": "oidc-client-s3cret-value",
+    "token": "xoxb-notifications-t0ken",
+    "git": "ghp-g1t-passw0rd-value",
+}
+DOMAINS = [
+    {
+        "name": "payments",
+        "repoUrl": "https://github.com/acme/payments-gitops",
+        "adminGroups": ["payments-leads"],
+        "viewerGroups": ["payments-devs"],
+    },
+    {"name": "kube", "repoUrl": "https://github.com/acme/kube-gitops"},
+]
+GIT_CREDENTIALS = {"https://github.com/acme": {"username": "ci-bot", "password": SECRETS["git"]}}
+
+# A laptop with everything switched on: ingress, webhook notifications, domains, private repos, admin password.
+LOCAL_FULL = base_config(
+    "existing",
+    "local",
+    domains=DOMAINS,
+    argocd={"hostname": "argocd.acme.test", "notifications": {"webhookUrl": "https://hooks.acme.test/argocd"}},
+    argocdAdminPassword=SECRETS["admin"],
+    notificationsToken=SECRETS["token"],
+    gitCredentials=GIT_CREDENTIALS,
+)
+# A hub (on an existing cluster, so no cloud mock is involved) with SSO groups and Slack notifications.
+MGMT_FULL = base_config(
+    "existing",
+    "mgmt",
+    domains=DOMAINS,
+    argocd={
+        "sso": {
+            "issuer": "https://login.acme.test",
+            "clientId": "argocd",
+            "adminGroups": ["platform-admins"],
+            "readonlyGroups": ["engineering"],
+        },
+        "notifications": {"slackChannel": "platform-alerts"},
+    },
+    argocdOidcClientSecret=SECRETS["oidc"],
+    argocdAdminPassword=SECRETS["admin"],  # set, but admin is off on mgmt: it must not be used
+    notificationsToken=SECRETS["token"],
+    gitCredentials=GIT_CREDENTIALS,
+)
+FULL_CONFIGS = {"local-full": LOCAL_FULL, "mgmt-full": MGMT_FULL}
+
+RunConfig = Callable[..., Plan]
+
+
+def named(plan: Plan, type_token: str, name: str) -> RecordedResource:
+    found = [r for r in plan.by_type(type_token) if r.name == name]
+    assert len(found) == 1, (
+        f"expected one {type_token} named {name}, found {[r.name for r in plan.by_type(type_token)]}"
+    )
+    return found[0]
+
+
+def argocd_applications(plan: Plan) -> list[RecordedResource]:
+    return [r for r in plan.by_type(APPLICATION) if plan.name_of(r.parent_urn) == "argocd"]
+
+
+def depends_on(plan: Plan, resource: RecordedResource) -> set[str | None]:
+    return {plan.name_of(urn) for urn in resource.dependency_urns}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where Argo CD is seeded
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_hub_stacks_seed_argocd_and_workload_stacks_do_not(shipped_plans: dict[str, Plan]) -> None:
+    for stack in ("local", "mgmt"):
+        assert len(shipped_plans[stack].by_type(RELEASE)) == 1, stack
+        assert shipped_plans[stack].outputs["argocdUrl"].startswith("https://")
+    for stack in ("dev", "staging", "prod"):
+        plan = shipped_plans[stack]
+        assert plan.by_type(RELEASE) == [] and plan.by_type("platform:argocd:ArgoCd") == [], stack
+
+
+def test_everything_runs_on_the_clusters_provider(shipped_plans: dict[str, Plan]) -> None:
+    for stack in ("local", "mgmt"):
+        plan = shipped_plans[stack]
+        provider = one(plan, "pulumi:providers:kubernetes").urn
+        seed = [r for r in plan.resources if plan.name_of(r.parent_urn) == "argocd" and r.custom]
+        # The recorded reference is `<provider urn>::<provider id>`.
+        assert seed and all((r.provider_urn or "").startswith(f"{provider}::") for r in seed), stack
+
+
+def test_namespaces_carry_the_semantic_labels_and_outlive_the_program(shipped_plans: dict[str, Plan]) -> None:
+    mgmt = shipped_plans["mgmt"]
+    for name, service in (("argocd", "argocd"), ("crossplane-system", "crossplane")):
+        namespace = named(mgmt, NAMESPACE, name)
+        assert namespace.inputs["metadata"]["labels"] == {
+            "project": "platform",
+            "service": service,
+            "env": "mgmt",
+            "backstage.io/component": f"platform-{service}",
+            "backstage.io/kubernetes-id": f"platform-{service}",
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+        assert namespace.protect and namespace.retain_on_delete, name
+    local = shipped_plans["local"]
+    assert [r.name for r in local.by_type(NAMESPACE)] == ["argocd"]
+    assert named(local, NAMESPACE, "argocd").inputs["metadata"]["labels"]["env"] == "local"
+    assert not named(local, NAMESPACE, "argocd").protect
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The bootstrap release and the handover to the `argocd` Application
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[str, Plan]) -> None:
+    chart = load_catalog().services["argocd"].chart
+    for stack, protected in (("local", False), ("mgmt", True)):
+        release = one(shipped_plans[stack], RELEASE)
+        inputs = release.inputs
+        assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]) == (
+            chart.name,
+            chart.version,
+            {"repo": chart.repository},
+        )
+        assert (inputs["name"], inputs["namespace"]) == ("argocd", "argocd")
+        # No keyring or verification: a keyring read from the runner's home is a perpetual diff (HARDENING #9).
+        assert not {"keyring", "verify", "devel"} & set(inputs)
+        assert set(release.ignore_changes) >= {"chart", "version", "values", "repositoryOpts"}
+        assert release.ignore_changes == RELEASE_IGNORED_CHANGES
+        assert release.retain_on_delete, "removing the seed must never uninstall Argo CD"
+        assert release.protect == protected
+
+
+def test_self_application_deploys_the_same_chart_version_and_values(shipped_plans: dict[str, Plan]) -> None:
+    for stack in ("local", "mgmt"):
+        plan = shipped_plans[stack]
+        release = one(plan, RELEASE).inputs
+        app = named(plan, APPLICATION, "argocd-self").inputs
+        assert app["metadata"]["name"] == "argocd"
+        chart_source, values_source = app["spec"]["sources"]
+        assert chart_source["repoURL"] == release["repositoryOpts"]["repo"]
+        assert chart_source["chart"] == release["chart"]
+        assert chart_source["targetRevision"] == release["version"]
+        helm = chart_source["helm"]
+        assert helm["releaseName"] == release["name"], "another release name would render twin objects"
+        assert helm["valuesObject"] == release["values"]
+        assert helm["valueFiles"] == [
+            "$values/k8s/platform/_base/argocd/values.yaml",
+            f"$values/k8s/platform/_cloud/{'existing' if stack == 'local' else 'gcp'}/argocd/values.yaml",
+            f"$values/k8s/platform/cluster-{stack}/argocd/values.yaml",
+        ]
+        assert helm["ignoreMissingValueFiles"] is False
+        assert values_source == {
+            "repoURL": "https://github.com/example-org/platform-gitops",
+            "targetRevision": "main",
+            "ref": "values",
+        }
+        assert app["spec"]["project"] == "platform"
+        assert app["spec"]["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+
+
+def test_a_stack_version_override_reaches_release_and_application(run_config: RunConfig) -> None:
+    plan = run_config(base_config("existing", "local", services={"argocd": {"version": "10.0.0"}}))
+    assert one(plan, RELEASE).inputs["version"] == "10.0.0"
+    assert named(plan, APPLICATION, "argocd-self").inputs["spec"]["sources"][0]["targetRevision"] == "10.0.0"
+
+
+def test_root_application_syncs_the_apps_path_of_the_gitops_repo(run_config: RunConfig) -> None:
+    gitops = {"repoUrl": "https://github.com/acme/gitops", "revision": "v1.2.0", "appsPath": "clusters/apps"}
+    plan = run_config(base_config("existing", "local", gitops=gitops))
+    spec = named(plan, APPLICATION, "root").inputs["spec"]
+    assert spec["source"] == {
+        "repoURL": "https://github.com/acme/gitops",
+        "targetRevision": "v1.2.0",
+        "path": "clusters/apps",
+        "directory": {"recurse": True},
+    }
+    assert spec["project"] == "platform"
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+
+
+def test_every_application_uses_the_one_sync_policy_and_no_cascading_finalizer(
+    shipped_plans: dict[str, Plan],
+) -> None:
+    assert SYNC_POLICY == {
+        "automated": {"prune": True, "selfHeal": True},
+        "retry": {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}},
+        "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+    }
+    for stack in ("local", "mgmt"):
+        apps = argocd_applications(shipped_plans[stack])
+        assert len(apps) == 2
+        for app in apps:
+            assert app.inputs["spec"]["syncPolicy"] == SYNC_POLICY, app.name
+            assert "finalizers" not in app.inputs["metadata"], app.name
+
+
+def test_argo_objects_wait_for_the_install_and_the_install_for_its_namespace(shipped_plans: dict[str, Plan]) -> None:
+    plan = shipped_plans["mgmt"]
+    release = one(plan, RELEASE)
+    assert {"argocd", "argocd-oidc", "argocd-notifications-secret"} <= depends_on(plan, release)
+    for resource in plan.by_type(APP_PROJECT) + argocd_applications(plan):
+        assert "argocd" in depends_on(plan, resource), resource.name
+    for app in argocd_applications(plan):
+        assert "platform" in depends_on(plan, app), "an Application before its project fails validation"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Secrets
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("case", list(FULL_CONFIGS))
+def test_no_secret_reaches_a_plan_file(case: str, run_config: RunConfig, tmp_path: Path) -> None:
+    plan = run_config(FULL_CONFIGS[case])
+    write_plan(plan, tmp_path)
+    text = "\n".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    admin_hash = admin_password_hash(SECRETS["admin"], "cluster-local")
+    for secret in [*SECRETS.values(), admin_hash]:
+        for form in (secret, _b64(secret)):
+            assert form not in text, f"a secret ({secret[:4]}...) reached the plan files"
+    # What the seed hands Kubernetes is what the engine saw as secret, and none of it is written in plain.
+    registered = [_b64(SECRETS["token"]), _b64(SECRETS["git"])]
+    registered.append(_b64(SECRETS["oidc"]) if case == "mgmt-full" else _b64(admin_hash))
+    for value in registered:
+        assert value in plan.secret_values, "not registered as a Pulumi secret"
+        assert value not in text
+
+
+def test_secrets_are_registered_as_pulumi_secrets_and_referenced_by_name(run_config: RunConfig) -> None:
+    plan = run_config(MGMT_FULL)
+    oidc = named(plan, SECRET, "argocd-oidc").inputs
+    assert oidc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd", "Argo CD ignores it otherwise"
+    # A Secret's whole `data` is secret (the SDK wraps it); the keys are checked in the values they feed.
+    assert oidc["data"] == SECRET_MASK
+    assert _b64(SECRETS["oidc"]) in plan.secret_values
+    assert named(plan, SECRET, "argocd-notifications-secret").inputs["data"] == SECRET_MASK
+    assert _b64(SECRETS["token"]) in plan.secret_values
+    values = one(plan, RELEASE).inputs["values"]
+    assert "clientSecret: $argocd-oidc:clientSecret" in values["configs"]["cm"]["oidc.config"]
+    assert values["notifications"]["secret"] == {"create": False}
+
+
+def test_repository_credentials_are_credential_templates(run_config: RunConfig) -> None:
+    plan = run_config(MGMT_FULL)
+    creds = [r for r in plan.by_type(SECRET) if r.name.startswith("repo-creds-")]
+    assert len(creds) == 1
+    inputs = creds[0].inputs
+    assert inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
+    assert inputs["metadata"]["namespace"] == "argocd"
+    assert inputs["data"] == SECRET_MASK
+    for plain in ("git", "https://github.com/acme", "ci-bot", SECRETS["git"]):
+        assert _b64(plain) in plan.secret_values
+    assert "last-applied" not in str(inputs), "server-side apply: no last-applied copy of the data (HARDENING #24)"
+
+
+def test_public_repositories_need_no_credentials(shipped_plans: dict[str, Plan]) -> None:
+    for stack in ("local", "mgmt"):
+        assert not [r for r in shipped_plans[stack].by_type(SECRET) if r.name.startswith("repo-creds-")]
+
+
+def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run_config: RunConfig) -> None:
+    local = run_config(LOCAL_FULL)
+    patch = one(local, SECRET_PATCH)
+    assert patch.inputs["metadata"]["name"] == "argocd-secret"
+    assert patch.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
+    assert patch.inputs["data"] == SECRET_MASK
+    assert "argocd" in depends_on(local, patch), "argocd-secret exists only once the chart is installed"
+    assert _b64(admin_password_hash(SECRETS["admin"], "cluster-local")) in local.secret_values
+    # Admin disabled (mgmt): the password is not used; unset (the shipped local stack): Argo CD generates one.
+    assert run_config(MGMT_FULL).by_type(SECRET_PATCH) == []
+    assert run_config(base_config("existing", "local")).by_type(SECRET_PATCH) == []
+
+
+def test_an_admin_password_hash_is_used_as_given(run_config: RunConfig) -> None:
+    given = admin_password_hash("some-password", "elsewhere")
+    plan = run_config(base_config("existing", "local", argocdAdminPassword=given))
+    assert _b64(given) in plan.secret_values
+
+
+def _values_of(plan: Plan) -> dict[str, Any]:
+    return one(plan, RELEASE).inputs["values"]
+
+
+def test_stack_config_reaches_the_release_values(run_config: RunConfig) -> None:
+    values = _values_of(run_config(LOCAL_FULL))
+    assert values["server"]["ingress"]["hostname"] == "argocd.acme.test"
+    assert values["configs"]["params"]["server.insecure"] == "true"
