@@ -4,7 +4,9 @@ providers, for a shipped stack or for a config written in the test."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +85,16 @@ def one(plan: Plan, type_token: str) -> RecordedResource:
     found = plan.by_type(type_token)
     assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
     return found[0]
+
+
+GOLDEN_DIR = Path(__file__).with_name("golden")
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare rendered text with tests/golden/NAME; `UPDATE_GOLDEN=1 pytest` rewrites the file to review its diff."""
+    golden = GOLDEN_DIR / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert golden.is_file(), f"{golden} is missing; run the test with UPDATE_GOLDEN=1 to create it"
+    assert text == golden.read_text(), f"{name} changed; if intended, rerun with UPDATE_GOLDEN=1 and review the diff"

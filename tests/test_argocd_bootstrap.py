@@ -100,7 +100,10 @@ def depends_on(plan: Plan, resource: RecordedResource) -> set[str | None]:
 def test_hub_stacks_seed_argocd_and_workload_stacks_do_not(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
         assert len(shipped_plans[stack].by_type(RELEASE)) == 1, stack
-        assert shipped_plans[stack].outputs["argocdUrl"].startswith("https://")
+        outputs = shipped_plans[stack].outputs
+        assert outputs["argocdUrl"].startswith("https://")
+        # The admin credential is never a stack output (HARDENING #18).
+        assert not [key for key in outputs if "admin" in key.lower() or "password" in key.lower()]
     for stack in ("dev", "staging", "prod"):
         plan = shipped_plans[stack]
         assert plan.by_type(RELEASE) == [] and plan.by_type("platform:argocd:ArgoCd") == [], stack

@@ -6,7 +6,7 @@ tests that need it skip, saying so, where it is absent.
 
 Golden files: tests/golden/argocd-values.<stack>.yaml hold the rendered release (chart, repository, version,
 namespace, values) of the local and mgmt stacks. After an intended change, regenerate them with
-`PLATFORM_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_argocd_values.py` and review the diff.
+`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_argocd_values.py` and review the diff.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ import yaml
 
 from components.argocd.values import HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
-from tests.conftest import base_config, one, raw_config, secret_keys_of
+from tests.conftest import assert_golden, base_config, one, raw_config, secret_keys_of
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
 from tools.plan.stackfile import PLACEHOLDER, read_stack_file
 from tools.plan.writer import HELM_RELEASE, helm_release_of
 
-GOLDEN_DIR = Path(__file__).with_name("golden")
 VALUES_FILE = Path(os.environ.get("PLATFORM_ARGOCD_VALUES", PROJECT_DIR.parent / "shared/charts/argo-cd/values.yaml"))
 
 # Maps of argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm: their keys are Argo CD settings, not chart keys.
@@ -296,26 +295,10 @@ _ReadableDumper.add_representer(
 )
 
 
-def plain_numbers(value: Any) -> Any:
-    """The engine carries numbers as doubles; the chart receives whole numbers as written."""
-    if isinstance(value, dict):
-        return {k: plain_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_numbers(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_release_values_match_the_golden_file(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    rendered = plain_numbers(helm_release_of(one(shipped_plans[stack], HELM_RELEASE)))
-    golden = GOLDEN_DIR / f"argocd-values.{stack}.yaml"
-    text = yaml.dump(rendered, Dumper=_ReadableDumper, sort_keys=True, width=120)
-    if os.environ.get("PLATFORM_UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert golden.is_file(), f"{golden} is missing; run with PLATFORM_UPDATE_GOLDEN=1 to create it"
-    assert yaml.safe_load(golden.read_text()) == rendered, f"regenerate {golden.name} if the change is intended"
+    rendered = helm_release_of(one(shipped_plans[stack], HELM_RELEASE))
+    assert_golden(f"argocd-values.{stack}.yaml", yaml.dump(rendered, Dumper=_ReadableDumper, sort_keys=True, width=120))
 
 
 def shipped_config(stack: str) -> StackConfig:
@@ -330,5 +313,5 @@ def shipped_config(stack: str) -> StackConfig:
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_the_release_carries_exactly_the_pure_values(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    values = plain_numbers(one(shipped_plans[stack], HELM_RELEASE).inputs["values"])
+    values = one(shipped_plans[stack], HELM_RELEASE).inputs["values"]
     assert values == argocd_values(shipped_config(stack))

@@ -89,6 +89,26 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("'payments'", "twice"),
     ),
     (
+        "domains whose namespaces overlap",
+        {
+            **GCP_DEV,
+            "domains": [
+                {"name": "pay", "repoUrl": "https://github.com/acme/pay-gitops"},
+                {"name": "pay-dev", "repoUrl": "https://github.com/acme/pay-dev-gitops"},
+            ],
+        },
+        None,
+        "platform:domains.1.name",
+        ("'pay-dev'", "'pay'", "prefix"),
+    ),
+    (
+        "credentials inside a git URL prefix",
+        {**GCP_DEV, "gitCredentials": {"https://user:tok@github.com/acme": {"password": "x"}}},
+        None,
+        "platform:gitCredentials",
+        ("without credentials",),
+    ),
+    (
         "override of a service that does not exist",
         {**GCP_DEV, "services": {"grafana-operator": {"enabled": True}}},
         None,

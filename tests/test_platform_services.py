@@ -7,7 +7,6 @@ intended change, regenerate it with `UPDATE_GOLDEN=1 pytest tests/test_platform_
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,10 @@ from components.clusters.base import ClusterMetadata
 from components.config import load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
-from tests.conftest import base_config, one, raw_config
+from tests.conftest import assert_golden, base_config, one, raw_config
 from tools.plan.applications import APPLICATIONSET, application_rows, cluster_secret, rendered_applications
 from tools.plan.runner import Plan
 
-GOLDEN = Path(__file__).with_name("golden") / "platform-services.local.yaml"
 SCHEMAS = Path("/work/shared/schemas/argocd")
 VALIDATOR = Path("/work/shared/hooks/strict_crd_validate.py")
 BRIEF_WAVES = [-20, -10, -5, 0, 5, 10]
@@ -143,8 +141,4 @@ def test_appset_and_generated_applications_validate_strictly(stack: str, shipped
 
 
 def test_golden_local_applicationset(shipped_plans: dict[str, Plan]) -> None:
-    rendered = yaml.safe_dump(appset_of(shipped_plans["local"]), sort_keys=True)
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(rendered)
-    assert rendered == GOLDEN.read_text(), "ApplicationSet changed; regenerate with UPDATE_GOLDEN=1 and review"
+    assert_golden("platform-services.local.yaml", yaml.safe_dump(appset_of(shipped_plans["local"]), sort_keys=True))

@@ -258,7 +258,26 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
     for index, domain in enumerate(config.domains):
         if domain.name in seen:
             errors.append(f"{_key(['domains', index, 'name'])}: '{domain.name}' is listed twice")
+        # Namespaces are `{domain}-{env}-{service}`: `pay` would reach into the namespaces of a domain `pay-dev`.
+        overlapping = [
+            other for other in seen if domain.name.startswith(f"{other}-") or other.startswith(f"{domain.name}-")
+        ]
+        if overlapping:
+            errors.append(
+                f"{_key(['domains', index, 'name'])}: '{domain.name}' and '{overlapping[0]}' overlap; a domain name "
+                "must not be another's prefix followed by '-'"
+            )
         seen.add(domain.name)
+    for prefix in config.git_credentials or {}:
+        authority = prefix.removeprefix("https://").split("/", 1)[0]
+        if not prefix.startswith(("https://", "ssh://", "git@")) or (
+            prefix.startswith("https://") and "@" in authority
+        ):
+            # The prefix is a Secret's `url`, which the plan and Argo CD's UI show: no credentials in it.
+            errors.append(
+                f"{_key(['gitCredentials'])}: a URL prefix must be a plain https://, ssh:// or git@ URL without "
+                "credentials in it; put the token in the password field"
+            )
 
     argocd = config.argocd
     if config.is_hub and not argocd.admin_enabled and argocd.sso is None:

@@ -79,6 +79,9 @@ def _unwrap(value: Any, plan: Plan) -> Any:
         return {k: _unwrap(v, plan) for k, v in value.items()}
     if isinstance(value, list):
         return [_unwrap(v, plan) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # The wire format carries every number as a double; replicas: 2 should read 2, not 2.0.
+        return int(value)
     return value
 
 
