@@ -24,10 +24,11 @@ setup: $(VENV)/.installed ## create .venv with the program's and the tests' depe
 test: setup ## run the unit tests (mocked resources, no cloud, no credentials)
 	$(PY) -m pytest
 
-lint: setup ## ruff, formatting and the type checker
+lint: setup ## ruff, formatting, the type checker, and actionlint + zizmor on the workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/basedpyright
+	bash tools/lint_workflows.sh
 
 schema: setup ## regenerate schema/stack-config.schema.json and the README config reference
 	$(PY) -m tools.schema

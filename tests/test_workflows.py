@@ -1,0 +1,111 @@
+"""Properties of the delivery workflows that actionlint and zizmor do not know to ask for."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.ci_stack import main as ci_stack_main
+from tools.ci_stack import stack_facts
+from tools.plan.plan import shipped_stacks
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
+ROLLOUT = ["mgmt", "dev", "staging", "prod"]
+
+
+def load(name: str) -> dict[str, Any]:
+    # PyYAML reads the `on:` key as True.
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True)
+    return document
+
+
+def steps_of(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.yml")))
+def test_every_action_is_pinned_to_a_commit_and_permissions_start_empty(name: str) -> None:
+    workflow = load(name)
+    assert workflow["permissions"] == {}
+    assert "pull_request_target" not in workflow["on"]
+    for job_name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{name}: job {job_name} declares no permissions"
+        for step in steps_of(job):
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+def test_only_jobs_that_reach_a_cloud_get_an_oidc_token() -> None:
+    for name in ("pull-request.yml", "deploy.yml", "drift.yml"):
+        for job_name, job in load(name)["jobs"].items():
+            reaches_cloud = any("pulumi/actions" in step.get("uses", "") for step in steps_of(job))
+            assert (job["permissions"].get("id-token") == "write") == reaches_cloud, f"{name}: {job_name}"
+
+
+def test_rollout_is_chained_mgmt_dev_staging_prod_each_in_its_environment() -> None:
+    jobs = load("deploy.yml")["jobs"]
+    assert list(jobs) == ROLLOUT
+    for previous, stack in zip([None, *ROLLOUT], ROLLOUT, strict=False):
+        job = jobs[stack]
+        assert job["environment"] == stack
+        assert job.get("needs") == previous
+        assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
+        commands = [step["with"]["command"] for step in steps_of(job) if "pulumi/actions" in step.get("uses", "")]
+        assert commands == ["up", "preview"]
+        idempotence = next(s for s in steps_of(job) if s.get("with", {}).get("command") == "preview")
+        assert idempotence["with"]["expect-no-changes"] is True
+
+
+def test_previews_and_drift_cover_every_cloud_stack() -> None:
+    cloud_stacks = [s for s in shipped_stacks() if s != "local"]
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    drift = load("drift.yml")["jobs"]["drift"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == sorted(cloud_stacks)
+    assert sorted(drift["strategy"]["matrix"]["stack"]) == sorted(cloud_stacks)
+    assert drift["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"
+    assert "schedule" in load("drift.yml")["on"]
+
+
+def test_forks_get_the_plan_but_no_preview_and_no_comment() -> None:
+    jobs = load("pull-request.yml")["jobs"]
+    fork_guard = "${{ !github.event.pull_request.head.repo.fork }}"
+    assert jobs["preview"]["if"] == fork_guard
+    assert jobs["comment"]["if"] == fork_guard
+    assert "if" not in jobs["plan"]
+    assert jobs["plan"]["permissions"] == {"contents": "read"}
+
+
+def test_the_preview_guard_runs_with_the_override_label() -> None:
+    steps = steps_of(load("pull-request.yml")["jobs"]["preview"])
+    guard = next(s for s in steps if "tools.preview_guard" in s.get("run", ""))
+    assert "allow-destructive-change" in guard["env"]["ALLOW_DESTRUCTIVE"]
+    assert "--json" in guard["run"]
+    assert "labeled" in load("pull-request.yml")["on"]["pull_request"]["types"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "backend", "expected"),
+    [
+        ("mgmt", "", {"cloud": "gcp", "region": "europe-west1", "state": "", "aws_region": "us-east-1"}),
+        ("prod", "gs://acme-pulumi-state", {"cloud": "aws", "region": "eu-west-1", "state": "gcp"}),
+        (
+            "dev",
+            "s3://acme-state?region=eu-central-1",
+            {"cloud": "azure", "state": "aws", "aws_region": "eu-central-1"},
+        ),
+        ("staging", "azblob://state", {"cloud": "aws", "state": "azure", "aws_region": "eu-west-1"}),
+    ],
+)
+def test_ci_stack_names_the_clouds_a_job_signs_in_to(stack: str, backend: str, expected: dict[str, str]) -> None:
+    facts = stack_facts(stack, backend)
+    assert {key: facts[key] for key in expected} == expected
+
+
+def test_ci_stack_prints_github_output_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ci_stack_main(["prod"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["cloud=aws", "region=eu-west-1"]
