@@ -8,7 +8,7 @@ STACK ?= local
 # The local stack keeps its state in this folder: no Pulumi Cloud account needed.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup test lint schema check-schema plan plan-all local-cluster up-local destroy-local
+.PHONY: help setup test lint schema check-schema plan plan-all local-cluster up-local destroy-local bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,3 +55,7 @@ up-local: setup local-cluster ## bring the platform up on the local kind cluster
 destroy-local: ## tear the local platform down, then delete the kind cluster
 	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi destroy --yes --stack local
 	kind delete cluster --name '$(KIND_CLUSTER)'
+
+bench: setup ## benchmarks: cost per stack, scale sweep, time to a seeded platform -> docs/benchmarks/
+	$(VENV)/bin/pip install --quiet -r requirements-bench.txt
+	$(PY) -m benchmarks

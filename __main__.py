@@ -6,7 +6,21 @@ from components.argocd import ArgoCd, ArgoCdArgs
 from components.catalog import load_catalog
 from components.clusters import create_cluster
 from components.config import ConfigError, load_stack_config, pulumi_source
-from components.gitops import ClusterRegistration, ClusterRegistrationArgs, PlatformServices, PlatformServicesArgs
+from components.gitops import (
+    ClusterRegistration,
+    ClusterRegistrationArgs,
+    DomainFlows,
+    DomainFlowsArgs,
+    HubServices,
+    HubServicesArgs,
+    PlatformServices,
+    PlatformServicesArgs,
+    hub_output,
+    hub_provider,
+    read_hub,
+    with_crossplane_identity,
+)
+from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
 try:
     config = load_stack_config(*pulumi_source())
@@ -15,6 +29,13 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 cluster = create_cluster(config)
+# The sealing key is in the cluster before any registration lets Argo CD install the controller (which would
+# otherwise generate a key of its own that no rebuilt cluster gets back).
+sealing_key = SealedSecretsKey(
+    "sealed-secrets",
+    SealedSecretsKeyArgs.from_config(config),
+    opts=pulumi.ResourceOptions(providers=[cluster.provider]),
+)
 
 if config.is_hub:
     argocd = ArgoCd(
@@ -26,12 +47,45 @@ if config.is_hub:
     # The hub's Argo CD registers its own cluster and generates the platform services for every registered cluster;
     # both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
     on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
-    ClusterRegistration(
+    # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane` annotation.
+    registration = ClusterRegistration(
         f"{config.cluster_name}-registration",
-        ClusterRegistrationArgs(metadata=cluster.metadata, config=config, hub=True),
+        ClusterRegistrationArgs(
+            metadata=with_crossplane_identity(cluster, config), config=config, hub=True, depends_on=[sealing_key]
+        ),
         opts=on_argocd,
     )
-    PlatformServices("platform-services", PlatformServicesArgs(config=config), opts=on_argocd)
+    platform = PlatformServices("platform-services", PlatformServicesArgs(config=config), opts=on_argocd)
+    # Each domain's services and Crossplane claims come from its own repository; the seed created its AppProject.
+    domains = [
+        DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
+        for domain in config.domains
+    ]
+    if config.env == "mgmt":
+        # What spokes read from this stack, and the guard that keeps it from being destroyed under them.
+        HubServices(
+            "hub",
+            HubServicesArgs(cluster_name=config.cluster_name, protects=[argocd, registration, platform, *domains]),
+            opts=on_argocd,
+        )
+        pulumi.export("hub", hub_output(cluster))
+else:
+    # A spoke: let the hub's Argo CD into this cluster, then register it in the hub's `argocd` namespace. The
+    # registration depends on the cluster and the grants, so `pulumi destroy` removes it from the hub first.
+    hub = read_hub(config)
+    ClusterRegistration(
+        f"{config.cluster_name}-registration",
+        ClusterRegistrationArgs(
+            metadata=cluster.metadata,
+            config=config,
+            hub=False,
+            server=cluster.endpoint,
+            access=cluster.grant_argocd_access(hub),
+            spoke_of=hub,
+            depends_on=[cluster, sealing_key],
+        ),
+        opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
+    )
 
 pulumi.export("env", config.env)
 pulumi.export("cloud", config.cloud)
@@ -39,3 +93,4 @@ pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("endpoint", cluster.endpoint)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
+pulumi.export("sealedSecretsCertificate", sealing_key.certificate)

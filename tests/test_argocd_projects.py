@@ -85,7 +85,10 @@ def test_a_domain_reads_only_its_repository_and_deploys_no_cluster_scoped_kind()
     for domain in config.domains:
         spec = domain_project(domain, domain_envs(config))["spec"]
         assert spec["sourceRepos"] == [domain.repo_url]
-        assert spec["clusterResourceWhitelist"] == []
+        # Only its own namespaces, which CreateNamespace creates (a name glob per environment).
+        assert spec["clusterResourceWhitelist"] == [
+            {"group": "", "kind": "Namespace", "name": f"{domain.name}-{env}-*"} for env in domain_envs(config)
+        ]
         assert {"group": "", "kind": "ResourceQuota"} in spec["namespaceResourceBlacklist"]
         assert {"group": "", "kind": "LimitRange"} in spec["namespaceResourceBlacklist"]
         assert "sourceNamespaces" not in spec

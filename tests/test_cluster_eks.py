@@ -68,6 +68,16 @@ def named(plan: Plan, type_token: str, name: str) -> RecordedResource:
     return found[0]
 
 
+def hub_access(resource: RecordedResource) -> bool:
+    """What the spoke creates for the hub's Argo CD (tested in test_registration_*.py), not the cluster itself."""
+    return "argocd-hub" in resource.name or resource.name in {"hub-k8s"} or resource.name.endswith("-hub-oidc")
+
+
+def own(plan: Plan, type_token: str) -> list[RecordedResource]:
+    """The resources of a type that belong to the cluster itself."""
+    return [r for r in plan.by_type(type_token) if not hub_access(r)]
+
+
 def names_of(urns: list[str]) -> set[str]:
     return {urn.rsplit("::", 1)[-1] for urn in urns}
 
@@ -205,8 +215,8 @@ def test_version_is_pinned_on_cluster_and_node_groups(version: str) -> None:
 
 
 def admin_principals(plan: Plan) -> set[str]:
-    entries = {e.name: e.inputs["principalArn"] for e in plan.by_type("aws:eks/accessEntry:AccessEntry")}
-    associations = plan.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    entries = {e.name: e.inputs["principalArn"] for e in own(plan, "aws:eks/accessEntry:AccessEntry")}
+    associations = own(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     assert {a.inputs["principalArn"] for a in associations} == set(entries.values())
     for association in associations:
         assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -221,10 +231,10 @@ def test_access_entries_not_the_aws_auth_configmap(plans: dict[str, Plan]) -> No
         assert not [r for r in plan.resources if r.type.endswith("ConfigMap") and "aws-auth" in json.dumps(r.inputs)]
         expected = {DEPLOYER_ROLE} if env == "dev" else {DEPLOYER_ROLE, ADMIN_ROLE}
         assert admin_principals(plan) == expected
-        provider = one(plan, "pulumi:providers:kubernetes")
+        (provider,) = own(plan, "pulumi:providers:kubernetes")
         access_resources = [
-            *plan.by_type("aws:eks/accessEntry:AccessEntry"),
-            *plan.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"),
+            *own(plan, "aws:eks/accessEntry:AccessEntry"),
+            *own(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"),
             *plan.by_type("aws:eks/nodeGroup:NodeGroup"),
         ]
         assert {r.name for r in access_resources} <= names_of(provider.dependency_urns)
@@ -232,7 +242,7 @@ def test_access_entries_not_the_aws_auth_configmap(plans: dict[str, Plan]) -> No
 
 def test_the_deployer_gets_one_entry_when_it_is_a_listed_admin() -> None:
     plan = plan_of(eks_config("dev", aws={"adminRoleArns": [DEPLOYER_ROLE, DEPLOYER_ROLE]}))
-    assert len(plan.by_type("aws:eks/accessEntry:AccessEntry")) == 1
+    assert len(own(plan, "aws:eks/accessEntry:AccessEntry")) == 1
     assert admin_principals(plan) == {DEPLOYER_ROLE}
 
 
@@ -240,7 +250,7 @@ def test_oidc_provider_trusts_the_cluster_issuer_and_pod_identity_is_on(plans: d
     for plan in plans.values():
         issuer = plan.outputs["oidcIssuerUrl"]
         assert issuer.startswith("https://oidc.eks.eu-west-1.amazonaws.com/id/")
-        provider = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+        (provider,) = own(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
         assert provider.inputs["url"] == issuer
         assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
         addons = {a.inputs["addonName"]: a for a in plan.by_type("aws:eks/addon:Addon")}
@@ -341,7 +351,12 @@ def test_storage_class_of_the_metadata_exists(plans: dict[str, Plan]) -> None:
 
 
 def kubeconfig_text(plan: Plan) -> str:
-    documents = [v for v in plan.secret_values if '"kind": "Config"' in v]
+    # This cluster's (a spoke also holds the hub's, read from the hub stack).
+    documents = [
+        v
+        for v in plan.secret_values
+        if '"kind": "Config"' in v and json.loads(v)["current-context"] == plan.outputs["clusterName"]
+    ]
     assert documents, "the kubeconfig is not among the secret values"
     return documents[0]
 

@@ -49,6 +49,20 @@ def urn_of(plan: Plan, type_token: str) -> str:
     return one(plan, type_token).urn
 
 
+def cluster_provider(plan: Plan) -> RecordedResource:
+    """The cluster's own Kubernetes provider (a spoke also has one for the hub)."""
+    (provider,) = [
+        p for p in plan.by_type("pulumi:providers:kubernetes") if p.name.endswith("-k8s") and p.name != "hub-k8s"
+    ]
+    return provider
+
+
+def node_account(plan: Plan) -> RecordedResource:
+    """The nodes' service account (the hub's Argo CD and Crossplane get their own)."""
+    (account,) = [a for a in plan.by_type("gcp:serviceaccount/account:Account") if a.name.endswith("-nodes")]
+    return account
+
+
 def pools_by_name(plan: Plan) -> dict[str, RecordedResource]:
     return {pool.inputs["name"]: pool for pool in plan.by_type(NODE_POOL)}
 
@@ -238,7 +252,7 @@ def test_node_pools_from_config(run_config: Run) -> None:
         assert pool.parent_urn == urn_of(plan, "platform:clusters:GkeCluster")
         assert urn_of(plan, CLUSTER) in pool.dependency_urns
     # The Kubernetes provider waits for every pool: Argo CD needs nodes to run on.
-    provider = one(plan, "pulumi:providers:kubernetes")
+    provider = cluster_provider(plan)
     assert {pool.urn for pool in pools.values()} <= set(provider.dependency_urns)
 
 
@@ -266,7 +280,7 @@ def test_default_node_pools_per_environment(
 
 def test_node_pool_hardening(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
-    account = one(plan, "gcp:serviceaccount/account:Account")
+    account = node_account(plan)
     email = f"{account.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com"
     for pool in plan.by_type(NODE_POOL):
         inputs = pool.inputs
@@ -284,9 +298,9 @@ def test_node_pool_hardening(env_plan: tuple[str, Plan]) -> None:
 
 def test_node_service_account_has_only_least_privilege_roles(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
-    account = one(plan, "gcp:serviceaccount/account:Account")
+    account = node_account(plan)
     member = f"serviceAccount:{account.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com"
-    grants = plan.by_type("gcp:projects/iAMMember:IAMMember")
+    grants = [g for g in plan.by_type("gcp:projects/iAMMember:IAMMember") if g.inputs["member"] == member]
     assert sorted(g.inputs["role"] for g in grants) == sorted(NODE_ROLES)
     assert len(grants) == len(NODE_ROLES)
     assert all(g.inputs["member"] == member and g.inputs["project"] == PROJECT for g in grants)
@@ -353,8 +367,13 @@ def test_labels_on_every_resource_that_takes_them(env_plan: tuple[str, Plan]) ->
 
 def test_project_is_explicit_on_every_gcp_resource(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
-    # CryptoKey and its IAM member take their project from the key ring's id.
-    scoped_by_parent = {CRYPTO_KEY, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"}
+    # CryptoKey and its IAM member take their project from the key ring's id; a service account's IAM member from
+    # the account's id.
+    scoped_by_parent = {
+        CRYPTO_KEY,
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "gcp:serviceaccount/iAMMember:IAMMember",
+    }
     gcp_resources = [r for r in plan.resources if r.type.startswith("gcp:") and r.type not in scoped_by_parent]
     assert gcp_resources
     assert all(r.inputs.get("project") == PROJECT for r in gcp_resources), [
@@ -382,8 +401,9 @@ def _kubeconfigs(plan: Plan) -> list[dict[str, Any]]:
 def test_kubeconfig_is_secret_and_uses_the_gke_exec_plugin(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
     assert plan.outputs["kubeconfig"] == SECRET_MASK
-    assert one(plan, "pulumi:providers:kubernetes").inputs["kubeconfig"] == SECRET_MASK
-    kubeconfigs = _kubeconfigs(plan)
+    assert cluster_provider(plan).inputs["kubeconfig"] == SECRET_MASK
+    # This cluster's (a spoke also holds the hub's, read from the hub stack).
+    kubeconfigs = [k for k in _kubeconfigs(plan) if k["current-context"] == plan.outputs["clusterName"]]
     assert kubeconfigs, "the kubeconfig must be among the secret values"
     for kubeconfig in kubeconfigs:
         assert kubeconfig["clusters"][0]["cluster"]["server"] == plan.outputs["endpoint"]

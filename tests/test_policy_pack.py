@@ -285,6 +285,19 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     (
         "argocd-domain-project-least-privilege",
         PROJECT,
+        {
+            "metadata": {"name": "payments"},
+            "spec": {"clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": "payments-prod-*"}]},
+        },
+        {
+            "metadata": {"name": "payments"},
+            "spec": {"clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": "*"}]},
+        },
+        "own namespaces",
+    ),
+    (
+        "argocd-domain-project-least-privilege",
+        PROJECT,
         {"metadata": {"name": "payments"}, "spec": {"sourceRepos": ["https://github.com/acme/payments-gitops"]}},
         {"metadata": {"name": "payments"}, "spec": {"destinations": [{"namespace": "*"}], "sourceRepos": ["*"]}},
         "every namespace",

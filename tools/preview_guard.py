@@ -87,6 +87,8 @@ GUARDED: tuple[Guarded, ...] = (
     Guarded("kubernetes:helm.sh/v4:Chart", "Argo CD install", namespace=ARGOCD_NAMESPACE),
     Guarded("kubernetes:core/v1:Namespace", "argocd namespace", name=ARGOCD_NAMESPACE),
     Guarded("kubernetes:argoproj.io/v1alpha1:*", "Argo CD object"),
+    # A new sealing key would leave every SealedSecret already in Git undecryptable.
+    Guarded("tls:index/privateKey:PrivateKey", "Sealed Secrets sealing key"),
 )
 
 

@@ -124,7 +124,7 @@ _VIEWER_ACTIONS = (("applications", "get"),)
 
 def domain_project(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
     """A domain's project: its own repository, its own `{domain}-{env}-*` namespaces on any cluster, no
-    cluster-scoped kinds, and the roles its SSO groups get."""
+    cluster-scoped kind but those namespaces themselves, and the roles its SSO groups get."""
     name = domain.name
     # `{domain}-{env}-*` rather than `{domain}-*`: a domain named `kube` must not match kube-system.
     namespaces = [f"{name}-{env}-*" for env in envs]
@@ -134,7 +134,9 @@ def domain_project(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
             "description": f"Domain {name}: its own repository and namespaces only.",
             "sourceRepos": [domain.repo_url],
             "destinations": [{"server": "*", "namespace": namespace} for namespace in namespaces],
-            "clusterResourceWhitelist": [],
+            # CreateNamespace's Namespace is checked like any cluster-scoped object (gitops-engine sync_context
+            # permission check; argo-cd#22869): allow exactly the domain's own names (a name glob, Argo CD 3.x).
+            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
             "namespaceResourceBlacklist": [dict(kind) for kind in DOMAIN_BLOCKED_KINDS],
             "roles": [
                 {

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from components.argocd.spoke_access import spoke_access_values
 from components.config.model import NotificationSettings, SsoSettings, StackConfig
 
 __all__ = [
@@ -303,4 +304,9 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
             node["resources"] = _resources(container_sizes)
     else:
         values["redis"] = {"resources": _resources(_SINGLE["redis"])}
+    # Hub and spoke (added by the registration work): the hub's controller and server carry the tokens and files
+    # spokes trust; see spoke_access.py.
+    if config.env == "mgmt":
+        for component, extra in spoke_access_values().items():
+            values[component].update(extra)
     return values

@@ -10,15 +10,29 @@ from importlib import import_module
 
 import pulumi
 
-from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata, ExecAuth, exec_kubeconfig
+from components.clusters.base import (
+    ArgoCdClusterConfig,
+    Cluster,
+    ClusterArgs,
+    ClusterMetadata,
+    ExecAuth,
+    FederatedToken,
+    HubIdentity,
+    WorkloadIdentity,
+    exec_kubeconfig,
+)
 from components.config.model import StackConfig
 
 __all__ = [
     "CLUSTER_CLASSES",
+    "ArgoCdClusterConfig",
     "Cluster",
     "ClusterArgs",
     "ClusterMetadata",
     "ExecAuth",
+    "FederatedToken",
+    "HubIdentity",
+    "WorkloadIdentity",
     "create_cluster",
     "exec_kubeconfig",
 ]

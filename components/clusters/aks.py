@@ -17,10 +17,21 @@ import pulumi
 import yaml
 from pulumi_azure_native import authorization, containerservice, managedidentity, network, resources
 
-from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata, ExecAuth, exec_kubeconfig
+from components.clusters.base import (
+    ArgoCdClusterConfig,
+    Cluster,
+    ClusterArgs,
+    ClusterMetadata,
+    ExecAuth,
+    HubIdentity,
+    WorkloadIdentity,
+    argocd_exec,
+    exec_kubeconfig,
+)
 from components.config.model import AzureSettings, ClusterSettings, NodePool
 
 __all__ = [
+    "AKS_RBAC_CLUSTER_ADMIN_ROLE",
     "AKS_SERVER_APP_ID",
     "POD_CIDR",
     "SERVICE_CIDR",
@@ -47,6 +58,9 @@ AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 """The Entra ID application "Azure Kubernetes Service AAD Server", the audience of every AKS token
 (Azure/kubelogin docs/book/src/concepts/aks.md); the same in every tenant."""
 
+AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+"""Built-in "Azure Kubernetes Service RBAC Cluster Admin": every Kubernetes action on the cluster, with Azure RBAC."""
+_AZURE_AUTHORITY = "https://login.microsoftonline.com/"
 # Built-in "Network Contributor": the control plane joins nodes and load balancers to the subnet it does not own.
 _NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 # Linux node pool names on AKS: 1-12 lowercase letters and digits, starting with a letter.
@@ -357,6 +371,11 @@ class AksCluster(Cluster):
                 ignore_changes=["agentPoolProfiles[0].count"],
             ),
         )
+        self._name = name
+        self._args = args
+        self._group = group
+        self._cluster = cluster
+        self._client = client
         user_pools = [
             self._user_pool(
                 pool_name, pool, name=name, args=args, group=group, cluster=cluster, subnet=subnet, version=version
@@ -399,6 +418,109 @@ class AksCluster(Cluster):
                 oidc_issuer_url=oidc_issuer_url,
             ),
             depends_on=[cluster, *user_pools],
+        )
+
+    # --------------------------------------------------------------------------------------------------------
+    # Identities for the hub's Argo CD and for add-ons
+    # --------------------------------------------------------------------------------------------------------
+
+    def grant_argocd_access(self, hub: HubIdentity) -> ArgoCdClusterConfig:
+        """A user-assigned identity with one federated credential per Argo CD service account of the hub (issuer
+        and subject), holding "Azure Kubernetes Service RBAC Cluster Admin" on this cluster. Argo CD runs
+        `argocd-k8s-auth azure` (kubelogin) with AAD_LOGIN_METHOD=workloadidentity and the hub's token file."""
+        token = hub.federated_token("azure")
+        identity, credentials = self._federated_identity(
+            "argocd-hub", hub.oidc_issuer_url, hub.subjects, token.audience
+        )
+        access = authorization.RoleAssignment(
+            f"{self._name}-argocd-hub-cluster-admin",
+            scope=self._cluster.id,
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._role_definition(AKS_RBAC_CLUSTER_ADMIN_ROLE),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        env = {
+            "AAD_LOGIN_METHOD": "workloadidentity",
+            "AZURE_CLIENT_ID": identity.client_id,
+            "AZURE_TENANT_ID": self._client.tenant_id,
+            "AZURE_FEDERATED_TOKEN_FILE": token.path,
+            "AZURE_AUTHORITY_HOST": _AZURE_AUTHORITY,
+        }
+        return ArgoCdClusterConfig(
+            config=self._argocd_cluster_config(argocd_exec(["azure"], env)),
+            grants=[identity, *credentials, access],
+        )
+
+    def workload_identity(
+        self, name: str, namespace: str, service_account: str, roles: Sequence[str]
+    ) -> WorkloadIdentity:
+        """Microsoft Entra Workload ID: a user-assigned identity trusting this cluster's issuer for
+        `namespace/service_account`, holding the role definitions `roles` (ids) on the subscription."""
+        subject = f"system:serviceaccount:{namespace}:{service_account}"
+        identity, credentials = self._federated_identity(
+            name, self.oidc_issuer_url, [subject], "api://AzureADTokenExchange"
+        )
+        scope = self._client.subscription_id.apply(lambda subscription: f"/subscriptions/{subscription}")
+        assignments = [
+            authorization.RoleAssignment(
+                f"{self._name}-{name}-{role}",
+                scope=scope,
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=self._role_definition(role),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for role in roles
+        ]
+        return WorkloadIdentity(
+            identity=identity.client_id,
+            service_account_annotations={
+                "azure.workload.identity/client-id": identity.client_id,
+                "azure.workload.identity/tenant-id": self._client.tenant_id,
+            },
+            grants=[identity, *credentials, *assignments],
+        )
+
+    def _federated_identity(
+        self,
+        name: str,
+        issuer: pulumi.Input[str],
+        subjects: Sequence[str],
+        audience: str,
+    ) -> tuple[managedidentity.UserAssignedIdentity, list[managedidentity.FederatedIdentityCredential]]:
+        args = self._args
+        identity = managedidentity.UserAssignedIdentity(
+            f"{self._name}-{name}",
+            resource_group_name=self._group.name,
+            resource_name_=f"id-{args.name}-{name}",
+            location=args.region,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        credentials: list[managedidentity.FederatedIdentityCredential] = []
+        for subject in subjects:
+            account = subject.rsplit(":", 1)[-1]
+            credentials.append(
+                managedidentity.FederatedIdentityCredential(
+                    f"{self._name}-{name}-{account}",
+                    resource_group_name=self._group.name,
+                    resource_name_=identity.name,
+                    federated_identity_credential_resource_name=account,
+                    issuer=issuer,
+                    subject=subject,
+                    audiences=[audience],
+                    # Entra ID refuses concurrent writes of credentials of one identity: one after another.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=credentials[-1:]),
+                )
+            )
+        return identity, credentials
+
+    def _role_definition(self, role: str) -> pulumi.Output[str]:
+        return self._client.subscription_id.apply(
+            lambda subscription: (
+                f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+            )
         )
 
     def _user_pool(

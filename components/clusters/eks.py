@@ -24,7 +24,17 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata, ExecAuth, exec_kubeconfig
+from components.clusters.base import (
+    ArgoCdClusterConfig,
+    Cluster,
+    ClusterArgs,
+    ClusterMetadata,
+    ExecAuth,
+    HubIdentity,
+    WorkloadIdentity,
+    argocd_exec,
+    exec_kubeconfig,
+)
 from components.config.load import ConfigError
 from components.config.model import AwsSettings, NodePool
 from components.naming import MANAGED_BY
@@ -32,9 +42,11 @@ from components.naming import MANAGED_BY
 __all__ = [
     "ADDONS_BEFORE_NODES",
     "CONTROL_PLANE_LOG_TYPES",
+    "OIDC_OWNER_TAG",
     "EksCluster",
     "ami_type",
     "split_vpc",
+    "web_identity_trust",
 ]
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -57,6 +69,9 @@ IMDS_HOP_LIMIT = 1
 _ARM_FAMILY = re.compile(r"^[a-z]+\d+g")
 VPC_PREFIX_MIN = 16
 VPC_PREFIX_MAX = 22
+OIDC_OWNER_TAG = "platform-owner-stack"
+"""Tag naming the stack that created an IAM OIDC provider for a foreign issuer (the hub's): an account holds one
+provider per issuer, and every spoke in the account needs it."""
 
 
 def split_vpc(vpc_cidr: IPv4Network, zones: int) -> tuple[list[IPv4Network], list[IPv4Network]]:
@@ -79,6 +94,19 @@ def split_vpc(vpc_cidr: IPv4Network, zones: int) -> tuple[list[IPv4Network], lis
 def ami_type(machine_type: str) -> str:
     """The EKS-optimized Amazon Linux 2023 AMI for the instance's architecture."""
     return "AL2023_ARM_64_STANDARD" if _ARM_FAMILY.match(machine_type) else "AL2023_x86_64_STANDARD"
+
+
+def web_identity_trust(provider_arn: str, issuer_url: str, subjects: Sequence[str]) -> str:
+    """A role trust policy for tokens of `issuer_url` (through its IAM OIDC provider) whose `sub` is one of
+    `subjects` and whose `aud` is STS's, the IRSA form (docs/operator-manual/declarative-setup.md, EKS)."""
+    issuer = issuer_url.removeprefix("https://")
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com", f"{issuer}:sub": list(subjects)}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def _minor(version: str) -> str:
@@ -250,10 +278,12 @@ class EksCluster(Cluster):
         )
         issuer = cluster.identities.apply(_issuer)
         ca_data = cluster.certificate_authority.apply(lambda authority: authority.data or "")
+        self._cluster = cluster
+        self._issuer = issuer
 
         # IRSA: IAM trusts the cluster's service-account tokens. No thumbprint: IAM verifies this issuer's TLS
         # certificate against its own trusted CAs and ignores configured thumbprints for it.
-        aws.iam.OpenIdConnectProvider(
+        self._oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,
             client_id_lists=["sts.amazonaws.com"],
@@ -603,7 +633,7 @@ class EksCluster(Cluster):
         )
 
     def _cluster_admin(
-        self, key: str, principal_arn: str, cluster: aws.eks.Cluster
+        self, key: str, principal_arn: pulumi.Input[str], cluster: aws.eks.Cluster
     ) -> tuple[aws.eks.AccessEntry, aws.eks.AccessPolicyAssociation]:
         args = self._args
         entry = aws.eks.AccessEntry(
@@ -643,6 +673,95 @@ class EksCluster(Cluster):
             allow_volume_expansion=True,
             reclaim_policy="Retain" if self._args.protect else "Delete",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(depends_on)),
+        )
+
+    # --------------------------------------------------------------------------------------------------------
+    # Identities for the hub's Argo CD and for add-ons
+    # --------------------------------------------------------------------------------------------------------
+
+    def grant_argocd_access(self, hub: HubIdentity) -> ArgoCdClusterConfig:
+        """An IAM role that the hub's Argo CD service accounts assume with their own tokens
+        (AssumeRoleWithWebIdentity, through an IAM OIDC provider for the hub's issuer), made cluster-admin by an
+        access entry. Argo CD runs `argocd-k8s-auth aws` with AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE per
+        cluster, which the AWS SDK's default chain turns into web-identity credentials: the hub needs no AWS
+        identity of its own, so this works from a GKE, AKS or EKS hub alike. (`awsAuthConfig` cannot say which
+        token to use: it relies on credentials the controller already has, i.e. a hub on AWS.)"""
+        token = hub.federated_token("aws")
+        args, name = self._args, self._name
+        provider_arn, created = self._hub_oidc_provider(hub)
+        role = aws.iam.Role(
+            f"{name}-argocd-hub-role",
+            description=f"EKS cluster {args.name}: Argo CD of the hub cluster {hub.cluster_name}",
+            assume_role_policy=pulumi.Output.from_input(provider_arn).apply(
+                lambda arn: web_identity_trust(arn, hub.oidc_issuer_url, hub.subjects)
+            ),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        entry, association = self._cluster_admin(f"{name}-argocd-hub", role.arn, self._cluster)
+        env = {
+            "AWS_REGION": args.region,
+            "AWS_ROLE_ARN": role.arn,
+            "AWS_WEB_IDENTITY_TOKEN_FILE": token.path,
+            "AWS_ROLE_SESSION_NAME": f"argocd-{hub.cluster_name}",
+        }
+        return ArgoCdClusterConfig(
+            config=self._argocd_cluster_config(argocd_exec(["aws", "--cluster-name", args.name], env)),
+            grants=[*created, role, entry, association],
+        )
+
+    def _hub_oidc_provider(self, hub: HubIdentity) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
+        """The IAM OIDC provider for the hub's issuer, and what this stack creates for it. IAM allows one per
+        issuer and account, and every spoke in the account needs it: the first stack creates it (tagged with its
+        name, retained on delete so the others keep working), the others use it as it is."""
+        url = hub.oidc_issuer_url
+        owner = f"{pulumi.get_project()}/{pulumi.get_stack()}"
+        try:
+            existing = aws.iam.get_open_id_connect_provider(url=url)
+        except Exception:  # the data source fails when no provider has this URL
+            existing = None
+        if existing is not None and (existing.tags or {}).get(OIDC_OWNER_TAG) != owner:
+            return existing.arn, []
+        # No thumbprint: IAM validates Google's (and AWS's own) issuers against its trusted CAs, and fetches the
+        # intermediate CA's thumbprint itself for any other issuer when none is given.
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{self._name}-hub-oidc",
+            url=url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags={**self._tags, OIDC_OWNER_TAG: owner},
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        return provider.arn, [provider]
+
+    def workload_identity(
+        self, name: str, namespace: str, service_account: str, roles: Sequence[str]
+    ) -> WorkloadIdentity:
+        """IRSA: a role trusting this cluster's own issuer for `namespace/service_account`, with the managed
+        policies `roles` (ARNs) attached."""
+        key = f"{self._name}-{name}"
+        subject = f"system:serviceaccount:{namespace}:{service_account}"
+        role = aws.iam.Role(
+            f"{key}-role",
+            description=f"EKS cluster {self._args.name}: {name} ({namespace}/{service_account}) through IRSA",
+            assume_role_policy=pulumi.Output.all(self._oidc_provider.arn, self._issuer).apply(
+                lambda values: web_identity_trust(values[0], values[1], [subject])
+            ),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{key}-{arn.rsplit('/', 1)[-1]}",
+                role=role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for arn in roles
+        ]
+        return WorkloadIdentity(
+            identity=role.arn,
+            service_account_annotations={"eks.amazonaws.com/role-arn": role.arn},
+            grants=[role, *attachments],
         )
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata
+from components.clusters.base import ArgoCdClusterConfig, Cluster, ClusterArgs, ClusterMetadata, HubIdentity
+from components.naming import MANAGED_BY
 
-__all__ = ["ExistingCluster"]
+__all__ = ["ARGOCD_MANAGER", "ExistingCluster"]
+
+ARGOCD_MANAGER = "argocd-manager"
+"""The service account `argocd cluster add` would create, in the same place (kube-system)."""
+_MANAGER_NAMESPACE = "kube-system"
 
 
 def _context_facts(path: Path, context: str) -> tuple[str, str]:
@@ -39,6 +46,8 @@ class ExistingCluster(Cluster):
             raise ValueError("cluster.existing is required for an existing cluster")
         path = Path(existing.kubeconfig).expanduser()
         server, ca_data = _context_facts(path, existing.context)
+        self._name = name
+        self._kubeconfig_ca = ca_data
         if not server:
             pulumi.log.warn(
                 f"kubeconfig {existing.kubeconfig} has no context '{existing.context}' on this machine; "
@@ -70,3 +79,59 @@ class ExistingCluster(Cluster):
             ),
             provider=provider,
         )
+
+    def grant_argocd_access(self, hub: HubIdentity) -> ArgoCdClusterConfig:
+        """A service account with cluster-admin and a long-lived token for it: a cluster outside the clouds has no
+        issuer the hub's identity could federate with, so this is the one static credential of the platform. The
+        token lives only in Kubernetes Secrets and in Pulumi state as a secret; deleting the token Secret (or this
+        stack) revokes it."""
+        labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        account = k8s.core.v1.ServiceAccount(
+            f"{self._name}-argocd-manager",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ARGOCD_MANAGER, namespace=_MANAGER_NAMESPACE, labels=labels),
+            opts=in_cluster,
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{self._name}-argocd-manager",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ARGOCD_MANAGER, labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=ARGOCD_MANAGER, namespace=_MANAGER_NAMESPACE)
+            ],
+            opts=in_cluster,
+        )
+        # Since Kubernetes 1.24 a service account gets no token Secret by itself; the token controller fills this one
+        # in, and the provider waits for it (pulumi-kubernetes#2048).
+        token = k8s.core.v1.Secret(
+            f"{self._name}-argocd-manager-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{ARGOCD_MANAGER}-token",
+                namespace=_MANAGER_NAMESPACE,
+                labels=labels,
+                annotations={"kubernetes.io/service-account.name": ARGOCD_MANAGER},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[account]),
+        )
+        bearer = pulumi.Output.secret(token.data.apply(lambda data: _decoded(data, "token")))
+        # The kubeconfig's CA where it has one; else the cluster CA the token controller put beside the token.
+        ca_data: pulumi.Input[str] = self._kubeconfig_ca or pulumi.Output.unsecret(
+            token.data.apply(lambda data: (data or {}).get("ca.crt", ""))
+        )
+        return ArgoCdClusterConfig(
+            config=self._argocd_cluster_config({"bearerToken": bearer}, ca_data=ca_data),
+            grants=[account, binding, token],
+        )
+
+    def workload_identity(self, name: str, namespace: str, service_account: str, roles: Sequence[str]) -> None:
+        """None: an existing cluster has no cloud account to hold roles in."""
+        return None
+
+
+def _decoded(data: Mapping[str, str] | None, key: str) -> str:
+    """A value of a Secret's `data`, base64-decoded; empty while the token controller has not filled it in."""
+    encoded = (data or {}).get(key, "")
+    return base64.b64decode(encoded).decode() if encoded else ""

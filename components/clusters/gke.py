@@ -10,13 +10,28 @@ Dataplane V2 for network policy, logging and monitoring on, ABAC and client cert
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cluster, ClusterArgs, ClusterMetadata, ExecAuth, exec_kubeconfig
+from components.clusters.base import (
+    ArgoCdClusterConfig,
+    Cluster,
+    ClusterArgs,
+    ClusterMetadata,
+    ExecAuth,
+    HubIdentity,
+    WorkloadIdentity,
+    argocd_exec,
+    exec_kubeconfig,
+)
 from components.config.model import NodePool
+from components.naming import MANAGED_BY
 
-__all__ = ["NODE_ROLES", "GkeCluster"]
+__all__ = ["HUB_ACCESS_ROLE", "NODE_ROLES", "GkeCluster", "account_id", "external_account", "pool_id"]
 
 # The node service account's roles: what GKE's system agents on a node need (logs, metrics, resource
 # metadata) plus pulling images from Artifact Registry; nothing else (CIS GKE 5.2.1).
@@ -46,6 +61,12 @@ KUBECONFIG_AUTH = ExecAuth(
     ),
 )
 ACCOUNT_ID_MAX = 30
+POOL_ID_MAX = 32
+HUB_ACCESS_ROLE = "roles/container.clusterViewer"
+"""Just `container.clusters.get`: what GKE asks of any identity before Kubernetes RBAC decides what it may do
+(GKE docs, "Authorize actions in clusters using role-based access control")."""
+_STS_TOKEN_URL = "https://sts.googleapis.com/v1/token"
+_IMPERSONATION_URL = "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{email}:generateAccessToken"
 
 
 def node_account_id(cluster_name: str) -> str:
@@ -54,6 +75,35 @@ def node_account_id(cluster_name: str) -> str:
     if len(account_id) <= ACCOUNT_ID_MAX:
         return account_id
     return f"{cluster_name[: ACCOUNT_ID_MAX - len('-nodes')].rstrip('-')}-nodes"
+
+
+def account_id(purpose: str, cluster_name: str) -> str:
+    """`{purpose}-{cluster}`, cut to the 30 characters a service account id may have."""
+    return f"{purpose}-{cluster_name}"[:ACCOUNT_ID_MAX].rstrip("-")
+
+
+def pool_id(hub_cluster: str) -> str:
+    """`argocd-{hub}`: the workload identity pool of one hub, cut to the 32 characters a pool id may have."""
+    return f"argocd-{hub_cluster}"[:POOL_ID_MAX].rstrip("-")
+
+
+def external_account(provider_name: str, service_account_email: str, token_file: str) -> str:
+    """A Google "external account" credential configuration: exchange the token in `token_file` at Google STS
+    for the workload identity pool provider `provider_name`, then impersonate the service account. It holds no key;
+    Application Default Credentials (google.FindDefaultCredentials, which argocd-k8s-auth gcp calls) read it from
+    GOOGLE_APPLICATION_CREDENTIALS."""
+    return json.dumps(
+        {
+            "type": "external_account",
+            "audience": f"//iam.googleapis.com/{provider_name}",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "token_url": _STS_TOKEN_URL,
+            "service_account_impersonation_url": _IMPERSONATION_URL.format(email=service_account_email),
+            "credential_source": {"file": token_file, "format": {"type": "text"}},
+        },
+        indent=2,
+        sort_keys=True,
+    )
 
 
 def oidc_issuer_url(project: str, region: str, cluster_name: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -236,6 +286,8 @@ class GkeCluster(Cluster):
             ),
         )
 
+        self._cluster = cluster
+
         # ----------------------------------------------------------------------------------------------------
         # Node pools, one per configured entry
         # ----------------------------------------------------------------------------------------------------
@@ -366,4 +418,131 @@ class GkeCluster(Cluster):
                 # so a replacement (dev only: prod is protected) deletes the old pool before creating the new.
                 delete_before_replace=True,
             ),
+        )
+
+    # --------------------------------------------------------------------------------------------------------
+    # Identities for the hub's Argo CD and for add-ons
+    # --------------------------------------------------------------------------------------------------------
+
+    def grant_argocd_access(self, hub: HubIdentity) -> ArgoCdClusterConfig:
+        """Workload Identity Federation: a pool in this project trusts the hub cluster's issuer for the hub's Argo CD
+        service accounts only, and they impersonate a Google service account that Kubernetes RBAC makes
+        cluster-admin here. Works whatever cloud the hub runs on; no key exists anywhere.
+
+        A deleted pool stays soft-deleted for 30 days and keeps its id: rebuilding a spoke within that time needs
+        `gcloud iam workload-identity-pools undelete` and `pulumi import` of the pool, or a new hub cluster name.
+        """
+        token = hub.federated_token("gcp")
+        args, name, project = self._args, self._name, self._project
+        pool = gcp.iam.WorkloadIdentityPool(
+            f"{name}-argocd-pool",
+            project=project,
+            workload_identity_pool_id=pool_id(hub.cluster_name),
+            display_name=f"Argo CD of {hub.cluster_name}"[:32],
+            description=f"Argo CD of the hub cluster {hub.cluster_name} deploying to {args.name}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        subjects = ", ".join(f"'{subject}'" for subject in hub.subjects)
+        provider = gcp.iam.WorkloadIdentityPoolProvider(
+            f"{name}-argocd-provider",
+            project=project,
+            workload_identity_pool_id=pool.workload_identity_pool_id,
+            workload_identity_pool_provider_id="argocd-hub",
+            display_name=f"{hub.cluster_name} issuer"[:32],
+            oidc=gcp.iam.WorkloadIdentityPoolProviderOidcArgs(
+                issuer_uri=hub.oidc_issuer_url, allowed_audiences=[token.audience]
+            ),
+            attribute_mapping={"google.subject": "assertion.sub"},
+            # Any other pod of the hub cluster can get a token from the same issuer; only Argo CD's may exchange it.
+            attribute_condition=f"assertion.sub in [{subjects}]",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        account = gcp.serviceaccount.Account(
+            f"{name}-argocd-hub",
+            project=project,
+            account_id=account_id("argocd", hub.cluster_name),
+            display_name=f"Argo CD of {hub.cluster_name} on {args.name}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        impersonation = [
+            gcp.serviceaccount.IAMMember(
+                f"{name}-argocd-hub-{subject.rsplit(':', 1)[-1]}",
+                service_account_id=account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=pulumi.Output.concat("principal://iam.googleapis.com/", pool.name, "/subject/", subject),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for subject in hub.subjects
+        ]
+        sign_in = gcp.projects.IAMMember(
+            f"{name}-argocd-hub-cluster-viewer",
+            project=project,
+            role=HUB_ACCESS_ROLE,
+            member=pulumi.Output.concat("serviceAccount:", account.email),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # GKE names a Google service account's requests after its email; RBAC makes that user cluster-admin.
+        admin = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-argocd-hub",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"argocd-{hub.cluster_name}", labels={"app.kubernetes.io/managed-by": MANAGED_BY}
+            ),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"
+            ),
+            subjects=[k8s.rbac.v1.SubjectArgs(api_group="rbac.authorization.k8s.io", kind="User", name=account.email)],
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        file_name = f"{args.name}.json"
+        credentials = pulumi.Output.all(provider.name, account.email).apply(
+            lambda values: external_account(values[0], values[1], token.path)
+        )
+        return ArgoCdClusterConfig(
+            config=self._argocd_cluster_config(
+                argocd_exec(["gcp"], {"GOOGLE_APPLICATION_CREDENTIALS": f"{hub.files_dir}/{file_name}"})
+            ),
+            grants=[pool, provider, account, *impersonation, sign_in, admin],
+            hub_files={file_name: credentials},
+        )
+
+    def workload_identity(
+        self, name: str, namespace: str, service_account: str, roles: Sequence[str]
+    ) -> WorkloadIdentity:
+        """Workload Identity for GKE: a Google service account holding `roles` on the project, which the
+        Kubernetes service account may impersonate (`roles/iam.workloadIdentityUser` for
+        `{project}.svc.id.goog[{namespace}/{service_account}]`)."""
+        args, project = self._args, self._project
+        key = f"{self._name}-{name}"
+        account = gcp.serviceaccount.Account(
+            key,
+            project=project,
+            account_id=account_id(name, args.name),
+            display_name=f"{name} on GKE cluster {args.name}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        member = pulumi.Output.concat("serviceAccount:", account.email)
+        grants: list[pulumi.Resource] = [
+            gcp.projects.IAMMember(
+                f"{key}-{role.rsplit('/', 1)[-1].replace('.', '-')}",
+                project=project,
+                role=role,
+                member=member,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for role in roles
+        ]
+        grants.append(
+            gcp.serviceaccount.IAMMember(
+                f"{key}-workload-identity",
+                service_account_id=account.name,
+                role="roles/iam.workloadIdentityUser",
+                member=f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]",
+                # The project's workload pool exists once a cluster with Workload Identity does.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self._cluster]),
+            )
+        )
+        return WorkloadIdentity(
+            identity=account.email,
+            service_account_annotations={"iam.gke.io/gcp-service-account": account.email},
+            grants=[account, *grants],
         )

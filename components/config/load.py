@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -153,6 +154,10 @@ def _with_defaults(values: dict[str, Any]) -> dict[str, Any]:
             for name, pool in profile.items()
         }
         merged["cluster"] = {**cluster, "nodePools": pools}
+    crossplane = merged.get("crossplane")
+    roles = defaults["crossplaneRoles"].get(cloud)
+    if values["env"] == "mgmt" and roles and not (isinstance(crossplane, Mapping) and "roles" in crossplane):
+        merged["crossplane"] = {**(crossplane if isinstance(crossplane, Mapping) else {}), "roles": roles}
     return merged
 
 
@@ -294,6 +299,39 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
     return errors
 
 
+# The role spellings each cloud's IAM takes, and an example for the error line.
+_CROSSPLANE_ROLES: dict[str, tuple[re.Pattern[str], str]] = {
+    "gcp": (
+        re.compile(r"^(roles|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/roles|organizations/\d+/roles)/[\w.]+$"),
+        "roles/cloudsql.admin",
+    ),
+    "aws": (
+        re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$"),
+        "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+    ),
+    "azure": (
+        re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+        "a role definition id (GUID)",
+    ),
+}
+
+
+def _crossplane_checks(config: StackConfig) -> list[str]:
+    roles = config.crossplane.roles
+    if not roles:
+        return []
+    if config.env != "mgmt":
+        return [f"{_key(['crossplane', 'roles'])}: applies to mgmt only, where Crossplane runs; remove it here"]
+    if config.cloud not in _CROSSPLANE_ROLES:
+        return [f"{_key(['crossplane', 'roles'])}: an existing cluster has no cloud identity to give roles to"]
+    pattern, example = _CROSSPLANE_ROLES[config.cloud]
+    return [
+        f"{_key(['crossplane', 'roles', index])}: '{role}' is not a {config.cloud} role; expected e.g. {example}"
+        for index, role in enumerate(roles)
+        if not pattern.match(role)
+    ]
+
+
 def _missing_secrets(config: StackConfig) -> dict[str, str]:
     """Secret keys that the rest of the config makes required, with the reason."""
     missing = {}
@@ -336,7 +374,7 @@ def load_stack_config(
         config = StackConfig.model_validate(_with_defaults(values))
     except ValidationError as error:
         raise ConfigError(_format(e) for e in error.errors()) from None
-    errors = _cross_checks(config, catalog)
+    errors = _cross_checks(config, catalog) + _crossplane_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
     if errors:

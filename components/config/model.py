@@ -7,6 +7,7 @@ so they are written for the person editing a stack file.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from components.catalog import check_pinned_version
 from components.naming import check_dns_label
+from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
 __all__ = [
     "CLOUDS",
@@ -33,6 +35,7 @@ __all__ = [
     "AzureSettings",
     "Cloud",
     "ClusterSettings",
+    "CrossplaneSettings",
     "Domain",
     "Env",
     "ExistingSettings",
@@ -41,6 +44,8 @@ __all__ = [
     "GitOpsSettings",
     "NodePool",
     "NotificationSettings",
+    "SealingKeyPair",
+    "SealingKeys",
     "ServiceOverride",
     "SsoSettings",
     "StackConfig",
@@ -232,6 +237,13 @@ class ServiceOverride(_Model):
     """Pin another chart version on this stack's cluster."""
 
 
+class CrossplaneSettings(_Model):
+    roles: list[str] = []
+    """Cloud roles Crossplane's providers hold on the mgmt cluster's account, through workload identity: GCP role
+    names (`roles/cloudsql.admin`), AWS policy ARNs, or Azure role definition ids. mgmt only; defaults per cloud
+    (databases, buckets, caches) come from defaults.yaml."""
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Argo CD
 # ---------------------------------------------------------------------------------------------------------
@@ -284,6 +296,66 @@ class GitCredential(_Model):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Sealed Secrets
+# ---------------------------------------------------------------------------------------------------------
+
+UNREADABLE_SECRET = "plan-placeholder-secret"
+"""What the credential-free plan stands in for a secret it cannot decrypt (tools/plan/stackfile.py PLACEHOLDER):
+such a private key is checked only where the stack's secrets provider can decrypt it, under `pulumi up`."""
+
+
+class SealingKeyPair(_Model):
+    certificate: str
+    """PEM certificate of the key pair (public: `kubeseal --cert` seals with it); set it without `--secret`."""
+    private_key: SecretStr
+    """PEM RSA private key, unencrypted PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`); set it with `--secret`."""
+
+    @model_validator(mode="after")
+    def _pair(self) -> SealingKeyPair:
+        private_key = self.private_key.get_secret_value()
+        try:
+            if private_key == UNREADABLE_SECRET:
+                read_certificate(self.certificate)
+            else:
+                check_key_pair(self.certificate, private_key)
+        except KeyPairError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+    @property
+    def facts(self) -> Certificate:
+        """Fingerprint and validity of the certificate (checked when the config loaded)."""
+        return read_certificate(self.certificate)
+
+
+class SealingKeys(SealingKeyPair):
+    retired: list[SealingKeyPair] = []
+    """Earlier key pairs: they no longer seal, but still decrypt what was sealed with them until it is re-sealed."""
+
+    @model_validator(mode="after")
+    def _active_is_newest(self) -> SealingKeys:
+        active = self.facts
+        if active.not_after <= datetime.now(UTC):
+            raise ValueError(
+                f"certificate expired on {active.not_after:%Y-%m-%d}; kubeseal refuses to seal with an expired "
+                "certificate: issue a new one for the same private key"
+            )
+        seen = {active.fingerprint}
+        for index, pair in enumerate(self.retired):
+            facts = pair.facts
+            if facts.fingerprint in seen:
+                raise ValueError(f"retired[{index}] is the same key as another entry; list each key pair once")
+            seen.add(facts.fingerprint)
+            # The controller seals with the certificate whose NotBefore is latest (--key-order-priority default).
+            if facts.not_before >= active.not_before:
+                raise ValueError(
+                    f"retired[{index}] has a certificate no older than the active one; the controller seals with the "
+                    "newest certificate (latest NotBefore), so the active pair must be the newest"
+                )
+        return self
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The stack
 # ---------------------------------------------------------------------------------------------------------
 
@@ -313,6 +385,8 @@ class StackConfig(_Model):
     """Per-stack overrides of the platform service catalog, keyed by service name."""
     argocd: ArgoCdSettings
     """Argo CD install settings."""
+    crossplane: CrossplaneSettings = CrossplaneSettings()
+    """The cloud identity of Crossplane's providers on mgmt."""
 
     argocd_admin_password: SecretStr | None = _secret(
         "Secret. Password of the local admin user where it stays enabled; unset, Argo CD generates one."
@@ -323,6 +397,10 @@ class StackConfig(_Model):
     )
     git_credentials: dict[str, GitCredential] | None = _secret(
         "Secret. Credential templates keyed by URL prefix, e.g. https://github.com/myorg, for private repos."
+    )
+    sealed_secrets_key: SealingKeys | None = _secret(
+        "Secret. The Sealed Secrets sealing key pair of this environment (`certificate`, `privateKey`, and "
+        "`retired` pairs that still decrypt); unset, the program generates one once and keeps it in the stack state."
     )
 
     @property

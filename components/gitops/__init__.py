@@ -1,11 +1,22 @@
 """The GitOps bridge: how this program hands clusters and platform services to Argo CD.
 
 `registration` turns a cluster's typed metadata into an Argo CD cluster Secret; `appsets` generates the platform
-services' ApplicationSet from the catalog. The Secret's labels and annotations are the whole contract between
-the two, so both sides take their key names from `registration`.
+services' ApplicationSet from the catalog; `domains` generates each domain's services and Crossplane claims from
+the domain's own repository; `hub` is the contract between the hub stack and its spokes and guards the hub's
+teardown. The Secret's labels and annotations are the whole contract between registration
+and the ApplicationSets, so both sides take their key names from `registration`.
 """
 
 from components.gitops.appsets import PlatformServices, PlatformServicesArgs, platform_services_appset
+from components.gitops.domains import DomainFlows, DomainFlowsArgs, claims_appset, services_appset
+from components.gitops.hub import (
+    HubServices,
+    HubServicesArgs,
+    hub_output,
+    hub_provider,
+    read_hub,
+    with_crossplane_identity,
+)
 from components.gitops.registration import (
     ClusterRegistration,
     ClusterRegistrationArgs,
@@ -18,11 +29,21 @@ from components.gitops.registration import (
 __all__ = [
     "ClusterRegistration",
     "ClusterRegistrationArgs",
+    "DomainFlows",
+    "DomainFlowsArgs",
+    "HubServices",
+    "HubServicesArgs",
     "PlatformServices",
     "PlatformServicesArgs",
     "Registration",
+    "claims_appset",
     "cluster_registration",
     "enable_label",
+    "hub_output",
+    "hub_provider",
     "platform_services_appset",
+    "read_hub",
+    "services_appset",
     "version_annotation",
+    "with_crossplane_identity",
 ]

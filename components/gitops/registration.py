@@ -6,18 +6,25 @@ Labels (selection, known when planning): `env`, `cloud`, `region`, `cluster-name
 `account`, `oidc_issuer_url`, `storage_class`, `load_balancer`, `identity_<addon>`, `server`, the GitOps repo
 (`gitops_repo_url`, `gitops_revision`, `gitops_values_path`) and `version_<service>` where the stack pins
 another chart version. Keys use `_`, not `-`, so Go templates reach them as `.metadata.annotations.key`.
+
+The hub registers its own cluster (in-cluster address, no credential); each spoke stack registers its cluster in
+the hub's `argocd` namespace, with the credentials `Cluster.grant_argocd_access` returns (see `hub` for how the
+two stacks meet and how teardown is ordered).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.catalog import Catalog, load_catalog
-from components.clusters.base import ClusterMetadata
+from components.clusters.base import ArgoCdClusterConfig, ClusterMetadata, HubIdentity
 from components.config.model import StackConfig
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 
@@ -64,7 +71,7 @@ def cluster_registration(
     metadata: ClusterMetadata,
     config: StackConfig,
     *,
-    server: str,
+    server: pulumi.Input[str],
     hub: bool,
     catalog: Catalog | None = None,
 ) -> Registration:
@@ -86,7 +93,6 @@ def cluster_registration(
         default = hub or not service.management_only
         labels[enable_label(service.name)] = str(config.service_enabled(service.name, default)).lower()
     plain = {
-        "server": server,
         "storage_class": metadata.storage_class,
         "load_balancer": metadata.load_balancer,
         "gitops_repo_url": config.gitops.repo_url,
@@ -97,6 +103,7 @@ def cluster_registration(
         if override.version is not None:
             plain[version_annotation(name)] = override.version
     computed: dict[str, pulumi.Input[str]] = {
+        "server": server,
         "account": metadata.account,
         "oidc_issuer_url": metadata.oidc_issuer_url,
         **{f"identity_{label_safe(addon)}": identity for addon, identity in metadata.identities.items()},
@@ -111,15 +118,34 @@ class ClusterRegistrationArgs:
     config: StackConfig
     hub: bool
     """The cluster runs this Argo CD (Tier B services default on)."""
-    server: str = IN_CLUSTER_SERVER
+    server: pulumi.Input[str] = IN_CLUSTER_SERVER
     """API server URL Argo CD uses; the in-cluster address for the hub itself."""
+    access: ArgoCdClusterConfig | None = None
+    """How the hub's Argo CD gets in (a spoke); None for the cluster Argo CD runs in (its own service account)."""
+    spoke_of: HubIdentity | None = None
+    """The hub a spoke registers with: where its credential files go."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist for as long as the registration does (the cluster, the sealing key): the registration is
+    created after them and, on `pulumi destroy`, deleted before them. The access grants are added to it."""
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _secret_data(name: str, server: str, config: dict[str, Any]) -> dict[str, str]:
+    # `data`, not `stringData`, which server-side apply keeps diffing (pulumi-kubernetes#2507).
+    return {"name": _b64(name), "server": _b64(server), "config": _b64(json.dumps(config, sort_keys=True))}
 
 
 class ClusterRegistration(pulumi.ComponentResource):
-    """A declarative Argo CD cluster Secret in the hub's `argocd` namespace.
+    """A declarative Argo CD cluster Secret in the hub's `argocd` namespace (provider from `opts`).
 
-    Only the hub's own registration exists so far: Argo CD reaches its own cluster through its service account,
-    so the Secret holds no credentials (`config` only pins TLS verification on).
+    The hub's own registration holds no credential: Argo CD reaches its own cluster through its service account,
+    and `config` only pins TLS verification on. A spoke's holds what `Cluster.grant_argocd_access` returned: a
+    keyless exec plugin on the clouds, a bearer token on an existing cluster, with the spoke's CA; its whole `data`
+    is a Pulumi secret, and the provider applies it server-side, so no last-applied annotation copies it
+    (CVE-2023-40029). Files the hub needs for the spoke are patched into the hub's cluster-files ConfigMap.
     """
 
     secret: k8s.core.v1.Secret
@@ -127,20 +153,39 @@ class ClusterRegistration(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterRegistrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:ClusterRegistration", name, None, opts)
         registration = cluster_registration(args.metadata, args.config, server=args.server, hub=args.hub)
+        cluster_name = args.metadata.cluster_name
+        after: list[pulumi.Resource] = [*args.depends_on]
+        config: pulumi.Input[dict[str, Any]] = {"tlsClientConfig": {"insecure": False}}
+        if args.access is not None:
+            config = args.access.config
+            after += args.access.grants
+            if args.access.hub_files:
+                if args.spoke_of is None:
+                    raise ValueError("a registration with hub files needs the hub it registers with (spoke_of)")
+                after.append(
+                    k8s.core.v1.ConfigMapPatch(
+                        f"{name}-files",
+                        metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                            name=args.spoke_of.files_config_map, namespace=args.spoke_of.namespace
+                        ),
+                        # Only this spoke's keys: the patch's own field manager gives them back on delete.
+                        data=dict(args.access.hub_files),
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access.grants)),
+                    )
+                )
+        data = pulumi.Output.all(pulumi.Output.from_input(args.server), pulumi.Output.from_input(config)).apply(
+            lambda values: _secret_data(cluster_name, values[0], values[1])
+        )
         self.secret = k8s.core.v1.Secret(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.metadata.cluster_name,
+                name=cluster_name,
                 namespace=ARGOCD_NAMESPACE,
                 labels=registration.labels,
                 annotations=registration.annotations,
             ),
             type="Opaque",
-            string_data={
-                "name": args.metadata.cluster_name,
-                "server": args.server,
-                "config": json.dumps({"tlsClientConfig": {"insecure": False}}),
-            },
-            opts=pulumi.ResourceOptions(parent=self),
+            data=pulumi.Output.secret(data),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
         self.register_outputs({"secretName": self.secret.metadata.apply(lambda m: m.name)})

@@ -20,13 +20,29 @@ ARGOCD_NAMESPACE = "argocd"
 PLATFORM_PROJECTS = frozenset({"platform", "default"})
 
 
+def _own_namespaces(entry: Any, project: str) -> bool:
+    """`{group: "", kind: Namespace, name: "{project}-{env}-*"}`: the namespaces CreateNamespace makes, by name."""
+    pattern = get(entry, "name")
+    return (
+        get(entry, "group") == ""
+        and get(entry, "kind") == "Namespace"
+        and isinstance(pattern, str)
+        and pattern.startswith(f"{project}-")
+        and not any(c in pattern[:-1] for c in "*?[")
+    )
+
+
 def domain_project(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
     name = get(props, "metadata.name")
     if name is UNKNOWN or name in PLATFORM_PROJECTS:
         return
     whitelist = items(props, "spec.clusterResourceWhitelist")
-    if whitelist is not UNKNOWN and whitelist:
-        yield f"project {name}: clusterResourceWhitelist must be empty, a domain creates no cluster-scoped resources"
+    for entry in [] if whitelist is UNKNOWN else whitelist:
+        if not _own_namespaces(entry, name):
+            yield (
+                f"project {name}: clusterResourceWhitelist may only name the domain's own namespaces "
+                f"(kind Namespace, name '{name}-…*'), a domain creates no other cluster-scoped resources"
+            )
     destinations = items(props, "spec.destinations")
     for destination in [] if destinations is UNKNOWN else destinations:
         namespace = get(destination, "namespace")
@@ -60,7 +76,8 @@ def server_exposure(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
 ARGOCD_RULES = (
     Rule(
         "argocd-domain-project-least-privilege",
-        "Domain AppProjects create no cluster-scoped resources and cannot deploy into argocd or every namespace.",
+        "Domain AppProjects create no cluster-scoped resources but their own namespaces, and cannot deploy into "
+        "argocd or every namespace.",
         frozenset({APP_PROJECT}),
         domain_project,
         Severity.CRITICAL,

@@ -1,30 +1,40 @@
 """`applications.json`: the Argo CD Applications the plan's ApplicationSets would generate on the plan's clusters.
 
 Computed from what the program really registered (the ApplicationSet objects and the cluster Secrets), by
-expanding the generators this project uses (list, clusters with a label selector, a two-child matrix whose
-second child is templated with the first one's parameters) and rendering the template with `gotemplate`.
-Anything else (another generator, a post-selector, a templatePatch, another template option) fails: a view
-that silently skips what it cannot read would be worse than none.
+expanding the generators this project uses (list, clusters with a label selector, git directories, a two-child
+matrix whose second child is templated with the first one's parameters) and rendering the template with
+`gotemplate`. Anything else (another generator, a post-selector, a templatePatch, another template option) fails:
+a view that silently skips what it cannot read would be worse than none.
+
+A git generator reads a repository the plan does not have: the domain ApplicationSets list what is in each
+domain's own repository at runtime. The plan expands them against the shipped domain starter (`gitops-domain/`)
+standing in for every domain repository, and marks those rows `"example": true`: they show what a repository with
+the starter's layout generates, not what the real repository holds.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tools.plan.gotemplate import TemplateError, render_tree
-from tools.plan.runner import Plan, RecordedResource
+from tools.plan.runner import PROGRAM, Plan, RecordedResource
 
 __all__ = [
     "APPLICATIONSET",
+    "EXAMPLE_DOMAIN_REPO",
     "ExpansionError",
+    "GitRepos",
     "application_rows",
     "cluster_params",
     "cluster_secret",
     "expand",
+    "git_directories",
     "mermaid",
     "rendered_applications",
     "write_applications",
@@ -35,6 +45,13 @@ SECRET = "kubernetes:core/v1:Secret"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 _SPEC_KEYS = {"generators", "template", "goTemplate", "goTemplateOptions", "strategy", "syncPolicy"}
 _OPERATORS = {"In", "NotIn", "Exists", "DoesNotExist"}
+_GIT_KEYS = {"repoURL", "revision", "directories"}
+
+EXAMPLE_DOMAIN_REPO = PROGRAM.parent / "gitops-domain"
+"""The domain repository starter; the plan reads it in place of every domain's repository."""
+
+GitRepos = Mapping[str, Path]
+"""Repository URL -> a local directory whose tree stands in for that repository."""
 
 
 class ExpansionError(ValueError):
@@ -101,12 +118,69 @@ def _matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     return True
 
 
-def _generate(generator: Mapping[str, Any], clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def git_directories(root: Path) -> list[str]:
+    """Every directory of a tree, relative and `/`-separated, hidden ones skipped: what the repo server lists
+    for a git directory generator (reposerver/repository GetGitDirectories)."""
+    if not root.is_dir():
+        raise ExpansionError(f"{root} is not a directory")
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_dir() and not any(part.startswith(".") for part in relative.parts):
+            found.append(relative.as_posix())
+    return found
+
+
+def _path_match(pattern: str, path: str) -> bool:
+    """Go's path.Match: `*` and `?` never cross a `/`. Character classes differ between Go and Python."""
+    if "[" in pattern or "\\" in pattern:
+        raise ExpansionError(f"unsupported git directory pattern {pattern!r} (character classes, escapes)")
+    parts, pattern_parts = path.split("/"), pattern.split("/")
+    return len(parts) == len(pattern_parts) and all(map(fnmatch.fnmatchcase, parts, pattern_parts))
+
+
+def _sanitize(name: str) -> str:
+    # applicationset/utils SanitizeName, for `.path.basenameNormalized`
+    return re.sub(r"[^-a-z0-9.]", "-", name.lower())[:253].strip("-.")
+
+
+def _git(body: Mapping[str, Any], repos: GitRepos) -> list[dict[str, Any]]:
+    """The git directory generator (applicationset/generators/git.go): every directory matched by an included
+    pattern and by no excluded one; Go-template parameters under `path`."""
+    if set(body) - _GIT_KEYS or not body.get("directories"):
+        raise ExpansionError(f"unsupported git generator fields {sorted(set(body) - _GIT_KEYS)} (only directories)")
+    root = repos.get(body["repoURL"])
+    if root is None:
+        raise ExpansionError(f"no local tree stands in for the git generator's repository {body['repoURL']}")
+    patterns = body["directories"]
+    if any(set(p) - {"path", "exclude"} for p in patterns):
+        raise ExpansionError("a git directory entry takes only path and exclude")
+    params = []
+    for directory in git_directories(root):
+        matched = [p for p in patterns if _path_match(p["path"], directory)]
+        if matched and not any(p.get("exclude") for p in matched):
+            basename = directory.rsplit("/", 1)[-1]
+            params.append(
+                {
+                    "path": {
+                        "path": directory,
+                        "basename": basename,
+                        "basenameNormalized": _sanitize(basename),
+                        "segments": directory.split("/"),
+                    }
+                }
+            )
+    return params
+
+
+def _generate(generator: Mapping[str, Any], clusters: list[dict[str, Any]], repos: GitRepos) -> list[dict[str, Any]]:
     kinds = set(generator)
-    if len(kinds) != 1 or not kinds <= {"list", "clusters", "matrix"}:
+    if len(kinds) != 1 or not kinds <= {"list", "clusters", "git", "matrix"}:
         raise ExpansionError(f"unsupported generator {sorted(kinds)} (post-selectors included)")
     kind = kinds.pop()
     body = generator[kind]
+    if kind == "git":
+        return _git(body, repos)
     if kind == "list":
         if set(body) != {"elements"}:
             raise ExpansionError(f"unsupported list generator fields {sorted(set(body) - {'elements'})}")
@@ -120,9 +194,9 @@ def _generate(generator: Mapping[str, Any], clusters: list[dict[str, Any]]) -> l
     if set(body) != {"generators"} or len(children) != 2:
         raise ExpansionError("a matrix generator must have exactly two child generators and nothing else")
     combined = []
-    for first in _generate(children[0], clusters):
+    for first in _generate(children[0], clusters, repos):
         # Argo CD renders the second child with the first child's parameters (applicationset/utils).
-        for second in _generate(render_tree(children[1], first), clusters):
+        for second in _generate(render_tree(children[1], first), clusters, repos):
             overlap = set(first) & set(second)
             if overlap:
                 raise ExpansionError(f"matrix children both set {sorted(overlap)}")
@@ -130,8 +204,11 @@ def _generate(generator: Mapping[str, Any], clusters: list[dict[str, Any]]) -> l
     return combined
 
 
-def expand(spec: Mapping[str, Any], clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The Applications (`metadata` and `spec`) one ApplicationSet spec generates over `clusters`."""
+def expand(
+    spec: Mapping[str, Any], clusters: list[dict[str, Any]], repos: GitRepos | None = None
+) -> list[dict[str, Any]]:
+    """The Applications (`metadata` and `spec`) one ApplicationSet spec generates over `clusters`, reading the
+    repositories of git generators from `repos`."""
     unknown = set(spec) - _SPEC_KEYS
     if unknown:
         raise ExpansionError(f"unsupported ApplicationSet fields {sorted(unknown)}")
@@ -139,7 +216,7 @@ def expand(spec: Mapping[str, Any], clusters: list[dict[str, Any]]) -> list[dict
         raise ExpansionError("only goTemplate: true with goTemplateOptions [missingkey=error] is supported")
     applications: dict[str, dict[str, Any]] = {}
     for generator in spec["generators"]:
-        for params in _generate(generator, clusters):
+        for params in _generate(generator, clusters, repos or {}):
             try:
                 application = render_tree(spec["template"], params)
             except TemplateError as error:
@@ -152,12 +229,15 @@ def expand(spec: Mapping[str, Any], clusters: list[dict[str, Any]]) -> list[dict
 
 
 def _row(application: Mapping[str, Any]) -> dict[str, Any]:
+    """A platform service's row names its chart; a domain's Application (a folder of its repository, no wave)
+    has `chart` and `wave` null and no value files."""
     metadata, spec = application["metadata"], application["spec"]
     labels = metadata["labels"]
-    chart_sources = [s for s in spec["sources"] if "chart" in s]
-    if len(chart_sources) != 1:
-        raise ExpansionError(f"{metadata['name']}: expected one chart source, found {len(chart_sources)}")
-    chart = chart_sources[0]
+    sources = spec.get("sources") or [spec["source"]]
+    chart_sources = [s for s in sources if "chart" in s]
+    if len(chart_sources) > 1 or (not chart_sources and len(sources) != 1):
+        raise ExpansionError(f"{metadata['name']}: expected one chart source or one plain source")
+    source = chart_sources[0] if chart_sources else sources[0]
     return {
         "name": metadata["name"],
         "service": labels["service"],
@@ -165,28 +245,54 @@ def _row(application: Mapping[str, Any]) -> dict[str, Any]:
         "env": labels["env"],
         "namespace": spec["destination"]["namespace"],
         "project": spec["project"],
-        "wave": int(labels["wave"].removeprefix("w")),
-        "repoURL": chart["repoURL"],
-        "chart": chart["chart"],
-        "version": chart["targetRevision"],
-        "valueFiles": list(chart["helm"]["valueFiles"]),
+        "wave": int(labels["wave"].removeprefix("w")) if "wave" in labels else None,
+        "repoURL": source["repoURL"],
+        "chart": source.get("chart"),
+        "version": source["targetRevision"],
+        "valueFiles": list((source.get("helm") or {}).get("valueFiles") or []),
     }
 
 
-def rendered_applications(plan: Plan) -> list[dict[str, Any]]:
-    """Every Application the plan's ApplicationSets generate, as full objects (for schema checks)."""
-    clusters = cluster_params(plan)
-    found: list[dict[str, Any]] = []
+def _example_repos(spec: Mapping[str, Any]) -> dict[str, Path]:
+    """Every git generator's repository of an ApplicationSet, stood in for by the domain starter."""
+    urls: set[str] = set()
+
+    def visit(generator: Mapping[str, Any]) -> None:
+        if "git" in generator:
+            urls.add(generator["git"]["repoURL"])
+        for child in (generator.get("matrix") or {}).get("generators") or []:
+            visit(child)
+
+    for generator in spec["generators"]:
+        visit(generator)
+    return dict.fromkeys(urls, EXAMPLE_DOMAIN_REPO)
+
+
+def _expanded(plan: Plan, spokes: Sequence[Plan]) -> list[tuple[dict[str, Any], bool]]:
+    """(Application, expanded from the example repository) for every ApplicationSet of `plan`, over the clusters
+    `plan` registers and those the `spokes` register with it."""
+    clusters = cluster_params(plan) + [c for spoke in spokes for c in cluster_params(spoke)]
+    found: list[tuple[dict[str, Any], bool]] = []
     for resource in plan.by_type(APPLICATIONSET):
-        for application in expand(resource.inputs["spec"], clusters):
-            found.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **application})
+        spec = resource.inputs["spec"]
+        repos = _example_repos(spec)
+        for application in expand(spec, clusters, repos):
+            found.append(({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **application}, bool(repos)))
     return found
 
 
-def application_rows(plan: Plan) -> list[dict[str, Any]]:
-    """The rows of applications.json, by cluster, then wave, then service."""
-    rows = [_row(a) for a in rendered_applications(plan)]
-    return sorted(rows, key=lambda r: (r["cluster"], r["wave"], r["service"]))
+def rendered_applications(plan: Plan, spokes: Sequence[Plan] = ()) -> list[dict[str, Any]]:
+    """Every Application the plan's ApplicationSets generate, as full objects (for schema checks); git
+    generators read the domain starter. `spokes`: plans of stacks that register their cluster with this hub."""
+    return [application for application, _ in _expanded(plan, spokes)]
+
+
+def application_rows(plan: Plan, spokes: Sequence[Plan] = ()) -> list[dict[str, Any]]:
+    """The rows of applications.json, by cluster, then wave (domain rows, which have none, last), then service.
+    Rows expanded from the domain starter carry `"example": true`. A plan alone knows only its own clusters;
+    with the `spokes` that register with it, the rows cover the whole hub-and-spoke fleet."""
+    rows = [{**_row(a), "example": True} if example else _row(a) for a, example in _expanded(plan, spokes)]
+    return sorted(rows, key=lambda r: (r["cluster"], r["wave"] is None, r["wave"] or 0, r["service"], r["name"]))
 
 
 def _node(cluster: str, wave: int | None = None) -> str:
@@ -200,11 +306,15 @@ def mermaid(rows: list[dict[str, Any]]) -> str:
     lines = ["flowchart LR"]
     for cluster in sorted({r["cluster"] for r in rows}):
         on_cluster = [r for r in rows if r["cluster"] == cluster]
-        waves = sorted({r["wave"] for r in on_cluster})
+        waves = sorted({r["wave"] for r in on_cluster if r["wave"] is not None})
         lines.append(f'  subgraph {_node(cluster)}["{cluster}"]')
         for wave in waves:
             services = "<br/>".join(sorted(r["service"] for r in on_cluster if r["wave"] == wave))
             lines.append(f'    {_node(cluster, wave)}["wave {wave}<br/>{services}"]')
+        # Domain Applications are not ordered by wave; they sync as soon as their folder appears in Git.
+        unordered = sorted(r["name"] for r in on_cluster if r["wave"] is None)
+        if unordered:
+            lines.append(f'    {_node(cluster)}_git["from Git (example)<br/>{"<br/>".join(unordered)}"]')
         lines.append("  end")
         lines += [f"  {_node(cluster, a)} --> {_node(cluster, b)}" for a, b in itertools.pairwise(waves)]
     return "\n".join(lines) + "\n"

@@ -1,10 +1,11 @@
 """The subset of Go's text/template that the platform ApplicationSets use, evaluated as Argo CD does with
 `goTemplate: true` and `goTemplateOptions: ["missingkey=error"]`.
 
-Supported inside `{{ }}`: a field path (`.a.b`), a string literal, a parenthesized call, and the calls
-`index MAP KEY`, `default FALLBACK VALUE` (Sprig) and `printf FORMAT ARGS...` with `%s` verbs only. Anything
-else (pipes, `if`/`range`/`with`, variables, trim markers, other functions, numbers) raises `TemplateError`, so
-a template this renderer cannot read fails the plan instead of producing a wrong picture.
+Supported inside `{{ }}`: a field path (`.a.b`), a string literal, a non-negative integer literal, a
+parenthesized call, and the calls `index MAP KEY` or `index LIST N` (the git generator's `.path.segments`),
+`default FALLBACK VALUE` (Sprig) and `printf FORMAT ARGS...` with `%s` verbs only. Anything else (pipes,
+`if`/`range`/`with`, variables, trim markers, other functions) raises `TemplateError`, so a template this renderer
+cannot read fails the plan instead of producing a wrong picture.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ __all__ = ["TemplateError", "render_string", "render_tree"]
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _TOKEN = re.compile(
-    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<string>"(?:[^"\\]|\\.)*")|(?P<field>(?:\.[A-Za-z_]\w*)+)|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S+))'
+    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>\d+\b)|(?P<field>(?:\.[A-Za-z_]\w*)+)|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S+))'
 )
 
 
@@ -47,8 +48,12 @@ def _field(path: str, params: Mapping[str, Any]) -> Any:
 
 
 def _index(container: Any, key: Any) -> Any:
-    if not isinstance(container, Mapping):
-        raise TemplateError(f"index of a non-map {container!r}")
+    if isinstance(container, list) and isinstance(key, int):
+        if key >= len(container):
+            raise TemplateError(f"index out of range: {key} of {container!r}")  # Go fails the same way
+        return container[key]
+    if not isinstance(container, Mapping) or isinstance(key, int):
+        raise TemplateError(f"index of {container!r} by {key!r}: only a map by key or a list by number")
     return container.get(key)  # Go's index yields the zero value for a missing map key
 
 
@@ -112,6 +117,8 @@ class _Parser:
             return _field(text, self.params)
         if kind == "string":
             return bytes(text[1:-1], "utf-8").decode("unicode_escape")
+        if kind == "number":
+            return int(text)
         raise self.fail(f"unexpected {text!r}")
 
 

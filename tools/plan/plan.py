@@ -7,6 +7,7 @@ from pathlib import Path
 import pulumi
 
 from components.config import ConfigError, load_stack_config
+from tools.plan.mocks import stacks
 from tools.plan.runner import PROGRAM, Plan, run_program
 from tools.plan.stackfile import PLACEHOLDER, read_stack_file
 
@@ -45,10 +46,16 @@ def plan_stack(stack: str, config_file: Path | None = None) -> Plan:
             raw[key] = PLACEHOLDER
             secret_keys.append(key)
             notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
+    stacks.REFERENCED.clear()
     try:
         plan = run_program(stack, raw, secret_keys)
     except pulumi.RunError as error:
         raise PlanConfigError(str(error).splitlines()) from None
+    # A spoke reads the hub stack's outputs; offline, they are the stand-ins of the mocks.
+    notes += [
+        f"stack reference {name}: planned with the stand-in hub outputs of tools/plan/mocks/stacks.py"
+        for name in dict.fromkeys(stacks.REFERENCED)
+    ]
     plan.notes.extend(notes)
     return plan
 

@@ -13,14 +13,15 @@ from typing import Any
 
 import pulumi
 
-from tools.plan.mocks import aws, azure, gcp, kubernetes
+from tools.plan.mocks import aws, azure, gcp, kubernetes, stacks, tls
+from tools.plan.mocks.errors import InvokeFailure
 
-__all__ = ["PlatformMocks", "UnmockedInvokeError"]
+__all__ = ["InvokeFailure", "PlatformMocks", "UnmockedInvokeError"]
 
 ResourceAnswer = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 CallAnswer = Callable[[dict[str, Any]], dict[str, Any]]
 
-_MODULES = (gcp, aws, azure, kubernetes)
+_MODULES = (gcp, aws, azure, kubernetes, tls, stacks)
 RESOURCES: dict[str, ResourceAnswer] = {tok: fn for m in _MODULES for tok, fn in m.RESOURCES.items()}
 CALLS: dict[str, CallAnswer] = {tok: fn for m in _MODULES for tok, fn in m.CALLS.items()}
 
@@ -40,4 +41,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         answer = CALLS.get(args.token)
         if answer is None:
             raise UnmockedInvokeError(f"no mock answers the invoke {args.token}")
-        return answer(args.args), []  # no check failures; None would break the mock monitor
+        try:
+            return answer(args.args), []  # no check failures; None would break the mock monitor
+        except InvokeFailure as failure:
+            # What a provider's data source does when it finds nothing: the invoke fails, the program sees an error.
+            return {}, [(failure.property_name, failure.reason)]

@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 
+from tools.plan.mocks.errors import InvokeFailure
+
 ACCOUNT = "123456789012"
 DEFAULT_REGION = "eu-west-1"
 # The identity a plan runs as: a CI role's session, so the program's session-to-role mapping is exercised.
@@ -238,7 +240,29 @@ def _session_context(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+OIDC_PROVIDERS: dict[str, dict[str, str]] = {}
+"""IAM OIDC providers that exist in the mocked account before the program runs: URL -> tags. None by default, as
+for a first spoke in a new account; tests add one to play a second spoke of the same account."""
+
+
+def _oidc_provider_lookup(args: dict[str, Any]) -> dict[str, Any]:
+    url = str(args.get("url") or "")
+    if url not in OIDC_PROVIDERS:
+        # The data source fails when no provider has the URL.
+        raise InvokeFailure("url", f"finding IAM OIDC Provider ({url}): couldn't find resource")
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{url.removeprefix('https://')}"
+    return {
+        "id": arn,
+        "arn": arn,
+        "url": url.removeprefix("https://"),
+        "clientIdLists": ["sts.amazonaws.com"],
+        "thumbprintLists": [],
+        "tags": dict(OIDC_PROVIDERS[url]),
+    }
+
+
 CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _oidc_provider_lookup,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:iam/getSessionContext:getSessionContext": _session_context,

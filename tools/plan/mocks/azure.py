@@ -221,11 +221,23 @@ def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
     return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
 
+def _federated_identity_credential(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    inputs = args.inputs
+    name = inputs["federatedIdentityCredentialResourceName"]
+    identity = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+    return {
+        "id": f"{identity}/{inputs['resourceName']}/federatedIdentityCredentials/{name}",
+        "name": name,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+    }
+
+
 RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:network:VirtualNetwork": _virtual_network,
     "azure-native:network:Subnet": _subnet,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+    "azure-native:managedidentity:FederatedIdentityCredential": _federated_identity_credential,
     "azure-native:authorization:RoleAssignment": _role_assignment,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:containerservice:AgentPool": _agent_pool,

@@ -184,6 +184,30 @@ def _node_pool(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     }
 
 
+def _service_account_iam_member(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    inputs = args.inputs
+    return {
+        "id": f"{inputs['serviceAccountId']}/{inputs['role']}/{inputs['member']}",
+        "etag": base64.b64encode(_digest(args.name)[:8]).decode(),
+    }
+
+
+def _workload_identity_pool(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    # The pool's resource name carries the project number, not its id (what `principal://` members use).
+    path = (
+        f"projects/{project_number(_project(args))}/locations/global/workloadIdentityPools/"
+        f"{args.inputs['workloadIdentityPoolId']}"
+    )
+    return {"id": path, "name": path, "state": "ACTIVE", "mode": "FEDERATION_ONLY"}
+
+
+def _workload_identity_pool_provider(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    inputs = args.inputs
+    pool = f"projects/{project_number(_project(args))}/locations/global/workloadIdentityPools/"
+    path = f"{pool}{inputs['workloadIdentityPoolId']}/providers/{inputs['workloadIdentityPoolProviderId']}"
+    return {"id": path, "name": path, "state": "ACTIVE"}
+
+
 RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
     "gcp:projects/service:Service": _service,
     "gcp:compute/network:Network": _network,
@@ -197,6 +221,9 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _crypto_key_iam_member,
     "gcp:container/cluster:Cluster": _cluster,
     "gcp:container/nodePool:NodePool": _node_pool,
+    "gcp:serviceaccount/iAMMember:IAMMember": _service_account_iam_member,
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _workload_identity_pool,
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _workload_identity_pool_provider,
 }
 
 

@@ -1,0 +1,293 @@
+"""The hub side of hub and spoke: what the mgmt stack tells spokes, how a spoke reads it, and the guards.
+
+The contract between the stacks is one stack output, `hub` (`hub_document`), plus the hub's secret `kubeconfig`
+output. A spoke reads both through a StackReference named after the config key that names the hub stack, so the
+engine's own error for a stack that does not exist ("unknown stack") is reported on `platform:topology.hubStack`.
+
+Ordered teardown. `pulumi destroy` deletes dependents before what they depend on (the engine schedules deletions
+in reverse dependency order: pkg/resource/deploy/step_generator.go ScheduleDeletes). On a spoke, the
+registration depends on the cluster and on the access grants, so it goes first, and Argo CD forgets the cluster
+before its credentials stop working. On the hub, a guard ConfigMap depends on everything Argo CD-facing, so
+deleting it is the first thing a hub destroy does; a ValidatingAdmissionPolicy whose parameters are the cluster
+Secrets of the spokes denies that deletion while any exists. The destroy then stops with the policy's message,
+before an ApplicationSet is deleted (which would delete the Applications on every spoke), and nothing waits on
+a finalizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi.runtime.sync_await import _sync_await
+from pulumi_kubernetes.admissionregistration import v1 as admission
+
+from components.argocd.spoke_access import (
+    ARGOCD_SPOKE_SERVICE_ACCOUNTS,
+    CLUSTER_FILES_CONFIG_MAP,
+    CLUSTER_FILES_DIR,
+    federated_tokens,
+)
+from components.clusters.base import Cluster, ClusterMetadata, FederatedToken, HubIdentity
+from components.config.model import StackConfig
+from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, MANAGED_BY
+
+__all__ = [
+    "CROSSPLANE_SERVICE_ACCOUNT",
+    "HUB_OUTPUT",
+    "HUB_OUTPUT_VERSION",
+    "HUB_STACK_KEY",
+    "TEARDOWN_GUARD",
+    "HubServices",
+    "HubServicesArgs",
+    "hub_document",
+    "hub_identity",
+    "hub_output",
+    "hub_provider",
+    "read_hub",
+    "with_crossplane_identity",
+]
+
+HUB_OUTPUT = "hub"
+HUB_OUTPUT_VERSION = 1
+"""Raised when the document changes incompatibly; a spoke refuses a hub that exports another version."""
+HUB_STACK_KEY = "platform:topology.hubStack"
+KUBECONFIG_OUTPUT = "kubeconfig"
+CROSSPLANE_SERVICE_ACCOUNT = "crossplane-provider"
+"""The service account Crossplane's providers run as: the GitOps repo's DeploymentRuntimeConfig names it
+(`serviceAccountTemplate.metadata.name`), since by default each provider revision gets a generated one."""
+TEARDOWN_GUARD = "platform-hub-teardown-guard"
+SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The contract: what the hub exports, and how a spoke reads it
+# ---------------------------------------------------------------------------------------------------------
+
+
+def hub_document(*, cluster_name: str, cloud: str, region: str, account: str, oidc_issuer_url: str) -> dict[str, Any]:
+    """The `hub` output: who the hub's Argo CD is and what it carries, for spokes to trust it."""
+    return {
+        "version": HUB_OUTPUT_VERSION,
+        "clusterName": cluster_name,
+        "cloud": cloud,
+        "region": region,
+        "account": account,
+        "oidcIssuerUrl": oidc_issuer_url,
+        "argocd": {
+            "namespace": ARGOCD_NAMESPACE,
+            "serviceAccounts": list(ARGOCD_SPOKE_SERVICE_ACCOUNTS),
+            "federatedTokens": {
+                cloud: {"audience": token.audience, "path": token.path} for cloud, token in federated_tokens().items()
+            },
+            "clusterFilesDir": CLUSTER_FILES_DIR,
+            "clusterFilesConfigMap": CLUSTER_FILES_CONFIG_MAP,
+        },
+    }
+
+
+def hub_output(cluster: Cluster) -> pulumi.Output[dict[str, Any]]:
+    """`hub_document` of this stack's cluster. Plain data: the kubeconfig is the separate, secret output."""
+    metadata = cluster.metadata
+    return pulumi.Output.all(cluster.cluster_name, metadata.account, cluster.oidc_issuer_url).apply(
+        lambda values: hub_document(
+            cluster_name=values[0],
+            cloud=metadata.cloud,
+            region=metadata.region,
+            account=values[1],
+            oidc_issuer_url=values[2],
+        )
+    )
+
+
+def _missing(stack: str, what: str) -> pulumi.RunError:
+    return pulumi.RunError(
+        f"{HUB_STACK_KEY}: stack '{stack}' has no {what}; run `pulumi up` on the hub stack first, "
+        "then on this one (or fix the stack name)"
+    )
+
+
+def hub_identity(stack: str, document: Mapping[str, Any], kubeconfig: str) -> HubIdentity:
+    """The typed hub from its output document; a document of another version is refused, not guessed at."""
+    version = document.get("version")
+    if version != HUB_OUTPUT_VERSION:
+        # Stack outputs travel as JSON numbers: 1 comes back as 1.0.
+        shown = int(version) if isinstance(version, float) and version.is_integer() else version
+        raise pulumi.RunError(
+            f"{HUB_STACK_KEY}: stack '{stack}' exports '{HUB_OUTPUT}' version {shown!r}, this program reads "
+            f"version {HUB_OUTPUT_VERSION}; run `pulumi up` on the hub with this version first"
+        )
+    argocd = document["argocd"]
+    return HubIdentity(
+        cluster_name=document["clusterName"],
+        cloud=document["cloud"],
+        account=document["account"],
+        oidc_issuer_url=document["oidcIssuerUrl"],
+        namespace=argocd["namespace"],
+        service_accounts=tuple(argocd["serviceAccounts"]),
+        tokens={
+            cloud: FederatedToken(audience=token["audience"], path=token["path"])
+            for cloud, token in argocd["federatedTokens"].items()
+        },
+        files_dir=argocd["clusterFilesDir"],
+        files_config_map=argocd["clusterFilesConfigMap"],
+        kubeconfig=pulumi.Output.secret(kubeconfig),
+    )
+
+
+def _output(reference: pulumi.StackReference, name: str) -> Any:
+    """A plain output value of the referenced stack, or None when it has none. Awaited here rather than kept as an
+    Output (`get_output` would give None inside an Output, and `require_output` a KeyError inside an apply):
+    what a spoke creates depends on the hub's values, and a missing one must stop the program in one line."""
+    details = _sync_await(reference.get_output_details(name))
+    return details.value if details.value is not None else details.secret_value
+
+
+def read_hub(config: StackConfig) -> HubIdentity:
+    """The hub this spoke registers with, read from the hub stack's outputs."""
+    stack = config.topology.hub_stack
+    if stack is None:  # guarded by config validation; kept for the type checker
+        raise pulumi.RunError(f"{HUB_STACK_KEY}: is required in hub topology")
+    reference = pulumi.StackReference(HUB_STACK_KEY, stack_name=stack)
+    document = _output(reference, HUB_OUTPUT)
+    if not isinstance(document, Mapping):
+        raise _missing(stack, f"'{HUB_OUTPUT}' output")
+    kubeconfig = _output(reference, KUBECONFIG_OUTPUT)
+    if not kubeconfig:
+        raise _missing(stack, f"'{KUBECONFIG_OUTPUT}' output")
+    return hub_identity(stack, document, kubeconfig)
+
+
+def hub_provider(hub: HubIdentity) -> k8s.Provider:
+    """The Kubernetes provider of the hub cluster, for the spoke's registration. Server-side apply: no
+    last-applied-configuration annotation ever holds the cluster Secret's data (CVE-2023-40029)."""
+    return k8s.Provider("hub-k8s", k8s.ProviderArgs(kubeconfig=hub.kubeconfig, enable_server_side_apply=True))
+
+
+def with_crossplane_identity(cluster: Cluster, config: StackConfig) -> ClusterMetadata:
+    """The cluster's metadata plus the cloud identity of Crossplane's providers (`identity_crossplane`), which
+    this creates with the configured roles; unchanged off mgmt (Crossplane runs on the hub only) and where the
+    cluster has no cloud."""
+    if config.env != "mgmt":
+        return cluster.metadata
+    identity = cluster.workload_identity(
+        "crossplane", CROSSPLANE_NAMESPACE, CROSSPLANE_SERVICE_ACCOUNT, config.crossplane.roles
+    )
+    if identity is None:
+        return cluster.metadata
+    identities = {**cluster.metadata.identities, "crossplane": identity.identity}
+    return replace(cluster.metadata, identities=identities)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hub-side objects: the spokes' files, and the teardown guard
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubServicesArgs:
+    cluster_name: str
+    protects: Sequence[pulumi.Resource]
+    """What a hub destroy must not touch while spokes are registered: Argo CD, its ApplicationSets, the hub's
+    own registration. The guard depends on them, so the engine deletes the guard before any of them."""
+
+
+class HubServices(pulumi.ComponentResource):
+    """On the hub's cluster (provider from `opts`): the ConfigMap spokes add their credential files to, and the
+    teardown guard (a ValidatingAdmissionPolicy, its binding, and the guarded ConfigMap)."""
+
+    guard: k8s.core.v1.ConfigMap
+
+    def __init__(self, name: str, args: HubServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:gitops:HubServices", name, None, opts)
+        labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}
+        child = pulumi.ResourceOptions(parent=self)
+        files = k8s.core.v1.ConfigMap(
+            f"{name}-cluster-files",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CLUSTER_FILES_CONFIG_MAP, namespace=ARGOCD_NAMESPACE, labels=labels
+            ),
+            # No data of its own: each spoke stack owns its keys (a server-side apply patch per spoke).
+            opts=child,
+        )
+        policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            f"{name}-teardown-policy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEARDOWN_GUARD, labels=labels),
+            spec=teardown_policy_spec(),
+            opts=child,
+        )
+        binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            f"{name}-teardown-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEARDOWN_GUARD, labels=labels),
+            spec=teardown_binding_spec(args.cluster_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        self.guard = k8s.core.v1.ConfigMap(
+            f"{name}-teardown-guard",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=TEARDOWN_GUARD, namespace=ARGOCD_NAMESPACE, labels=labels),
+            data={
+                "README": (
+                    "`pulumi destroy` of the hub deletes this ConfigMap first. The ValidatingAdmissionPolicy "
+                    f"{TEARDOWN_GUARD} refuses while any spoke cluster Secret exists in {ARGOCD_NAMESPACE}: "
+                    "destroy the spoke stacks first.\n"
+                )
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[binding, files, *args.protects]),
+        )
+        self.register_outputs({"guard": TEARDOWN_GUARD})
+
+
+def teardown_policy_spec() -> admission.ValidatingAdmissionPolicySpecArgs:
+    """Deny deleting the guard ConfigMap once per spoke cluster Secret (the binding's parameters): with none, the
+    binding allows (`parameterNotFoundAction: Allow`); with any, every evaluation fails and names a spoke."""
+    return admission.ValidatingAdmissionPolicySpecArgs(
+        failure_policy="Fail",
+        param_kind=admission.ParamKindArgs(api_version="v1", kind="Secret"),
+        match_constraints=admission.MatchResourcesArgs(
+            resource_rules=[
+                admission.NamedRuleWithOperationsArgs(
+                    api_groups=[""],
+                    api_versions=["v1"],
+                    operations=["DELETE"],
+                    resources=["configmaps"],
+                    resource_names=[TEARDOWN_GUARD],
+                )
+            ],
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": ARGOCD_NAMESPACE}
+            ),
+        ),
+        validations=[
+            admission.ValidationArgs(
+                expression="false",
+                message_expression=(
+                    "'spoke cluster ' + params.metadata.name + ' is still registered with this hub: run "
+                    "`pulumi destroy` on its stack first, then destroy the hub'"
+                ),
+                reason="Forbidden",
+            )
+        ],
+    )
+
+
+def teardown_binding_spec(hub_cluster: str) -> admission.ValidatingAdmissionPolicyBindingSpecArgs:
+    """Parameters: every cluster Secret in `argocd` except the hub's own registration."""
+    return admission.ValidatingAdmissionPolicyBindingSpecArgs(
+        policy_name=TEARDOWN_GUARD,
+        validation_actions=["Deny"],
+        param_ref=admission.ParamRefArgs(
+            namespace=ARGOCD_NAMESPACE,
+            selector=k8s.meta.v1.LabelSelectorArgs(
+                match_expressions=[
+                    k8s.meta.v1.LabelSelectorRequirementArgs(key=SECRET_TYPE_LABEL, operator="In", values=["cluster"]),
+                    k8s.meta.v1.LabelSelectorRequirementArgs(
+                        key="cluster-name", operator="NotIn", values=[hub_cluster]
+                    ),
+                ]
+            ),
+            parameter_not_found_action="Allow",
+        ),
+    )
