@@ -30,11 +30,13 @@ lint: setup ## ruff, formatting, the type checker, and actionlint + zizmor on th
 	$(VENV)/bin/basedpyright
 	bash tools/lint_workflows.sh
 
-schema: setup ## regenerate schema/stack-config.schema.json and the README config reference
+schema: setup ## regenerate schema/stack-config.schema.json, the README config reference and fleet picture
 	$(PY) -m tools.schema
+	$(PY) -m tools.plan.fleet
 
-check-schema: setup ## fail if the published schema or README reference is stale
+check-schema: setup ## fail if the published schema, the README config reference or fleet picture is stale
 	$(PY) -m tools.schema --check
+	$(PY) -m tools.plan.fleet --check
 
 plan: setup ## credential-free plan of one stack: make plan STACK=prod
 	$(PY) -m tools.plan --stack $(STACK) --out plan/$(STACK)

@@ -53,12 +53,13 @@ def measure(stack: str) -> dict[str, float | int | str]:
     import_rss = _rss_mb()
     # The program's notes (an absent kind context, placeholder secrets) are not part of the measurement.
     with contextlib.redirect_stderr(io.StringIO()):
-        plan = plan_stack(stack)
+        # Only this stack's program: a spoke's plan would otherwise plan its hub too, for applications.json.
+        plan = plan_stack(stack, with_hub=False)
         first = time.perf_counter()
         peak_rss = _rss_mb()
         gc.collect()  # the first run's garbage is not the second run's cost
         second_start = time.perf_counter()
-        plan_stack(stack)
+        plan_stack(stack, with_hub=False)
         second = time.perf_counter()
     return {
         "stack": stack,

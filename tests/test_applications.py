@@ -23,6 +23,7 @@ from tools.plan.applications import (
     cluster_params,
     cluster_secret,
     expand,
+    stack_rows,
 )
 from tools.plan.gotemplate import TemplateError, render_string
 from tools.plan.runner import Plan
@@ -199,3 +200,14 @@ def test_mermaid_draws_every_service_and_orders_waves(shipped_plans: dict[str, P
     arrows = [line.split(" --> ") for line in picture.splitlines() if " --> " in line]
     expected = ["wm20", "wm10", "wm5", "w0", "w5", "w10"]
     assert [(a.strip().rsplit("_", 1)[1], b.rsplit("_", 1)[1]) for a, b in arrows] == list(itertools.pairwise(expected))
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_a_spoke_plan_shows_what_the_hub_deploys_to_its_cluster(stack: str, shipped_plans: dict[str, Plan]) -> None:
+    plan = shipped_plans[stack]
+    assert plan.hub is not None, "a shipped spoke is planned with its shipped hub"
+    rows = [row for row in stack_rows(plan) if not row.get("example")]
+    assert {row["cluster"] for row in rows} == {f"cluster-{stack}"}
+    tier_a = {name for name, service in load_catalog().services.items() if service.tier == "A"}
+    assert {row["service"] for row in rows} == tier_a
+    assert all(row["env"] == stack for row in rows)

@@ -51,7 +51,7 @@ class ExistingCluster(Cluster):
         if not server:
             pulumi.log.warn(
                 f"kubeconfig {existing.kubeconfig} has no context '{existing.context}' on this machine; "
-                "`pulumi up` needs it (see README: the local cluster)",
+                "`pulumi up` needs it (`make local-cluster` creates the kind cluster of the local stack)",
                 resource=self,
             )
         # The provider reads the file itself, by the path as configured, so the provider's inputs are the

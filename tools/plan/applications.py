@@ -37,6 +37,7 @@ __all__ = [
     "git_directories",
     "mermaid",
     "rendered_applications",
+    "stack_rows",
     "write_applications",
 ]
 
@@ -320,8 +321,17 @@ def mermaid(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stack_rows(plan: Plan) -> list[dict[str, Any]]:
+    """The Applications on the clusters of one stack: a hub's own, or a spoke's as its hub's ApplicationSets
+    generate them (when the plan knows the hub)."""
+    if plan.hub is None:
+        return application_rows(plan)
+    own = {c["name"] for c in cluster_params(plan)}
+    return [row for row in application_rows(plan.hub, [plan]) if row["cluster"] in own]
+
+
 def write_applications(plan: Plan, out: Path) -> None:
     """DIR/applications.json, and the same as a Mermaid picture in DIR/applications.mmd."""
-    rows = application_rows(plan)
+    rows = stack_rows(plan)
     (out / "applications.json").write_text(json.dumps(rows, indent=2) + "\n")
     (out / "applications.mmd").write_text(mermaid(rows))

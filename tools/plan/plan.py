@@ -28,14 +28,15 @@ def stack_file(stack: str) -> Path:
     return PROJECT_DIR / f"Pulumi.{stack}.yaml"
 
 
-def plan_stack(stack: str, config_file: Path | None = None) -> Plan:
+def plan_stack(stack: str, config_file: Path | None = None, *, with_hub: bool = True) -> Plan:
+    """Plan `stack` (from `config_file` if given). A spoke is planned `with_hub` too, for its applications."""
     path = config_file or stack_file(stack)
     if not path.is_file():
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
     raw, secret_keys = read_stack_file(path)
     notes: list[str] = []
     try:
-        load_stack_config(raw, secret_keys)
+        config = load_stack_config(raw, secret_keys)
     except ConfigError as error:
         other_errors = [line for line in error.lines if not any(k in line for k in error.missing_secrets)]
         if other_errors or not error.missing_secrets:
@@ -46,6 +47,7 @@ def plan_stack(stack: str, config_file: Path | None = None) -> Plan:
             raw[key] = PLACEHOLDER
             secret_keys.append(key)
             notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
+        config = load_stack_config(raw, secret_keys)
     stacks.REFERENCED.clear()
     try:
         plan = run_program(stack, raw, secret_keys)
@@ -56,6 +58,12 @@ def plan_stack(stack: str, config_file: Path | None = None) -> Plan:
         f"stack reference {name}: planned with the stand-in hub outputs of tools/plan/mocks/stacks.py"
         for name in dict.fromkeys(stacks.REFERENCED)
     ]
+    # What Argo CD deploys to a spoke is decided by the hub's ApplicationSets: plan the hub too, where its stack
+    # file is here, so the spoke's applications.json (and the pull-request diff built on it) shows its cluster.
+    hub_stack = config.topology.hub_stack.rsplit("/", 1)[-1] if config.topology.hub_stack else None
+    if with_hub and not config.is_hub and hub_stack and hub_stack != stack and stack_file(hub_stack).is_file():
+        plan.hub = plan_stack(hub_stack)
+        notes.append(f"applications: expanded from the ApplicationSets of the hub stack {hub_stack}")
     plan.notes.extend(notes)
     return plan
 

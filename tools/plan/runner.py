@@ -57,6 +57,8 @@ class Plan:
     """Plain values of every secret seen, so tests can prove none of them leaks into a written file."""
     notes: list[str] = field(default_factory=list)
     """What the plan assumed (placeholder secrets), for the reader."""
+    hub: Plan | None = None
+    """For a spoke, the plan of the hub stack whose ApplicationSets deploy to it, where that stack is shipped."""
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]

@@ -1,0 +1,52 @@
+"""`python -m tools.plan.fleet [--check]`: the picture of what goes where across the shipped fleet.
+
+Plans the shipped hub (`mgmt`) with every shipped spoke that registers with it, expands the hub's ApplicationSets
+over all their clusters, and writes the Mermaid picture of clusters and waves into README.md between markers.
+`--check` fails when the README's picture is stale (CI runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tools.plan.applications import application_rows, mermaid
+from tools.plan.plan import PROJECT_DIR, plan_stack, shipped_stacks
+
+README = PROJECT_DIR / "README.md"
+HUB = "mgmt"
+BEGIN = "<!-- BEGIN FLEET PICTURE (python -m tools.plan.fleet) -->"
+END = "<!-- END FLEET PICTURE -->"
+
+
+def fleet_picture() -> str:
+    hub = plan_stack(HUB)
+    spokes = [plan for plan in map(plan_stack, shipped_stacks()) if plan.hub is not None and plan.hub.stack == HUB]
+    rows = [row for row in application_rows(hub, spokes) if not row.get("example")]
+    return f"{BEGIN}\n```mermaid\n{mermaid(rows)}```\n{END}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan.fleet")
+    parser.add_argument("--check", action="store_true", help="fail if the README's fleet picture is stale")
+    args = parser.parse_args(argv)
+    text = README.read_text()
+    if BEGIN not in text or END not in text:
+        print(f"README.md lacks the markers {BEGIN} ... {END}", file=sys.stderr)
+        return 1
+    head, rest = text.split(BEGIN, 1)
+    current, tail = rest.split(END, 1)
+    picture = fleet_picture()
+    if args.check:
+        if BEGIN + current + END != picture:
+            print("out of date: the fleet picture in README.md; run `python -m tools.plan.fleet`", file=sys.stderr)
+            return 1
+        print("the README's fleet picture is current")
+        return 0
+    README.write_text(head + picture + tail)
+    print("wrote the fleet picture into README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
