@@ -68,6 +68,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("'m6i.large'", "e2-standard-4"),
     ),
     (
+        "a GKE cluster name GKE refuses",
+        nested(GCP_DEV, "cluster.name", "cluster-" + "x" * 40),
+        None,
+        "platform:cluster.name",
+        ("48 characters", "at most 40"),
+    ),
+    (
         "settings of another cloud",
         nested(GCP_DEV, "cluster.aws", {}),
         None,

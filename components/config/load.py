@@ -214,7 +214,7 @@ def _format(error: Any) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
+def _cluster_checks(config: StackConfig) -> list[str]:
     errors: list[str] = []
     cluster = config.cluster
     cloud = config.cloud
@@ -233,6 +233,12 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
             errors.append(f"{_key(['cluster', 'kubernetesVersion'])}: is required when cloud is '{cloud}'")
         if cloud == "gcp" and cluster.gcp is None:
             errors.append(f"{_key(['cluster', 'gcp', 'project'])}: is required when cloud is 'gcp'")
+        if cloud == "gcp" and len(config.cluster_name) > _GKE_NAME_MAX:
+            # GKE refuses longer cluster names only at `pulumi up`, after the network exists.
+            errors.append(
+                f"{_key(['cluster', 'name'])}: '{config.cluster_name}' has {len(config.cluster_name)} characters; "
+                f"a GKE cluster name has at most {_GKE_NAME_MAX}"
+            )
         pattern = MACHINE_TYPE_PATTERNS[cloud]
         for pool_name, pool in (cluster.node_pools or {}).items():
             if not pattern.match(pool.machine_type):
@@ -247,7 +253,11 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
                     f"{_key(['cluster', 'authorizedNetworks'])}: '{network}' opens the Kubernetes API to the "
                     f"whole Internet; list your CI and VPN ranges instead"
                 )
+    return errors
 
+
+def _topology_checks(config: StackConfig) -> list[str]:
+    errors: list[str] = []
     topology = config.topology
     if topology.mode == "hub" and config.env != "mgmt" and not topology.hub_stack:
         errors.append(
@@ -258,7 +268,11 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
         errors.append(f"{_key(['topology', 'hubStack'])}: must not be set on mgmt, which is the hub")
     if config.env == "mgmt" and topology.mode != "hub":
         errors.append(f"{_key(['topology', 'mode'])}: 'standalone' is not allowed on mgmt; expected 'hub'")
+    return errors
 
+
+def _repository_checks(config: StackConfig) -> list[str]:
+    errors: list[str] = []
     seen: set[str] = set()
     for index, domain in enumerate(config.domains):
         if domain.name in seen:
@@ -283,7 +297,11 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
                 f"{_key(['gitCredentials'])}: a URL prefix must be a plain https://, ssh:// or git@ URL without "
                 "credentials in it; put the token in the password field"
             )
+    return errors
 
+
+def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[str]:
+    errors: list[str] = []
     argocd = config.argocd
     if config.is_hub and not argocd.admin_enabled and argocd.sso is None:
         errors.append(f"{_key(['argocd', 'sso'])}: is required when argocd.adminEnabled is false, or nobody can log in")
@@ -297,6 +315,15 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
         elif service.self_managed and override.enabled is False:
             errors.append(f"{_key(['services', name, 'enabled'])}: false is not allowed; Argo CD runs the hub")
     return errors
+
+
+def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
+    return [
+        *_cluster_checks(config),
+        *_topology_checks(config),
+        *_repository_checks(config),
+        *_argocd_and_service_checks(config, catalog),
+    ]
 
 
 # The role spellings each cloud's IAM takes, and an example for the error line.
@@ -346,6 +373,7 @@ def _needs_secret(key: str, because: str) -> str:
     return f"{_key([key])}: is required because {because}; set it with `pulumi config set --secret {_key([key])}`"
 
 
+_GKE_NAME_MAX = 40
 _MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Standard_D4s_v5"}
 
 
