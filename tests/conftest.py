@@ -75,6 +75,14 @@ def run_config() -> Callable[..., Plan]:
 
 
 @pytest.fixture(scope="session")
+def validators() -> dict[str, Any]:
+    """Strict validators of Argo CD's Application, ApplicationSet and AppProject (tests/strict_crd.py)."""
+    from tests.strict_crd import load_validators  # noqa: PLC0415
+
+    return load_validators()
+
+
+@pytest.fixture(scope="session")
 def shipped_plans() -> dict[str, Plan]:
     """Every shipped stack planned once per test session."""
     return {stack: plan_stack(stack) for stack in SHIPPED_STACKS}

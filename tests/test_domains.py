@@ -18,8 +18,8 @@ from components.config import load_stack_config
 from components.gitops.domains import claims_appset, services_appset
 from components.naming import application_name, backstage_component, namespace
 from tests.conftest import base_config, raw_config, secret_keys_of
+from tests.strict_crd import problems
 from tests.test_argocd_bootstrap import APP_PROJECT, DOMAINS, named
-from tests.test_platform_services import SCHEMAS, load_validator
 from tools.plan.applications import (
     APPLICATIONSET,
     EXAMPLE_DOMAIN_REPO,
@@ -229,17 +229,13 @@ def test_the_domain_project_permits_every_generated_destination_and_namespace(ru
         assert application["spec"]["source"]["repoURL"] in project["sourceRepos"]
 
 
-def test_domain_applicationsets_and_their_applications_validate_strictly(shipped_plans: dict[str, Plan]) -> None:
-    validators = load_validator().load_schemas(SCHEMAS)
+def test_domain_applicationsets_and_their_applications_validate_strictly(
+    shipped_plans: dict[str, Plan], validators: dict[str, Any]
+) -> None:
     plan = shipped_plans["mgmt"]
     spokes = [shipped_plans[s] for s in ("dev", "staging", "prod")]
     documents = [r.inputs for r in plan.by_type(APPLICATIONSET)] + rendered_applications(plan, spokes)
-    errors = [
-        f"{d['kind']} {d['metadata']['name']}: {'/'.join(map(str, e.path))}: {e.message}"
-        for d in documents
-        for e in validators[d["kind"]].iter_errors(d)
-    ]
-    assert errors == []
+    assert [error for document in documents for error in problems(validators, document)] == []
 
 
 def test_plan_rows_from_the_starter_are_marked_examples(shipped_plans: dict[str, Plan]) -> None:

@@ -6,9 +6,7 @@ intended change, regenerate it with `UPDATE_GOLDEN=1 pytest tests/test_platform_
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +18,10 @@ from components.config import load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
 from tests.conftest import assert_golden, base_config, raw_config
+from tests.strict_crd import problems
 from tools.plan.applications import APPLICATIONSET, application_rows, cluster_secret, rendered_applications
 from tools.plan.runner import Plan
 
-SCHEMAS = Path("/work/shared/schemas/argocd")
-VALIDATOR = Path("/work/shared/hooks/strict_crd_validate.py")
 BRIEF_WAVES = [-20, -10, -5, 0, 5, 10]
 
 
@@ -124,25 +121,13 @@ def test_resource_count_does_not_grow_with_services(
     assert len(application_rows(after)) == len(application_rows(before)) + 12
 
 
-def load_validator() -> Any:
-    spec = importlib.util.spec_from_file_location("strict_crd_validate", VALIDATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
-def test_appset_and_generated_applications_validate_strictly(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    validators = load_validator().load_schemas(SCHEMAS)
+def test_appset_and_generated_applications_validate_strictly(
+    stack: str, shipped_plans: dict[str, Plan], validators: dict[str, Any]
+) -> None:
     plan = shipped_plans[stack]
     documents = [appset_of(plan), *rendered_applications(plan)]
-    errors = [
-        f"{d['kind']} {d['metadata']['name']}: {'/'.join(map(str, e.path))}: {e.message}"
-        for d in documents
-        for e in validators[d["kind"]].iter_errors(d)
-    ]
-    assert errors == []
+    assert [error for document in documents for error in problems(validators, document)] == []
 
 
 def test_golden_local_applicationset(shipped_plans: dict[str, Plan]) -> None:
