@@ -32,6 +32,8 @@ PROTECTED_TYPES = frozenset(
         "azure-native:containerservice:AgentPool",
         "azure-native:network:VirtualNetwork",
         "azure-native:network:Subnet",
+        # The Sealed Secrets sealing key: a new one leaves every SealedSecret already in Git undecryptable.
+        "tls:index/privateKey:PrivateKey",
     }
 )
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -57,7 +59,10 @@ def validate_protected(args: StackValidationArgs, report_violation: ReportViolat
 
 production_protected = StackValidationPolicy(
     name="production-protected",
-    description="In staging and prod, clusters, node pools, networks, KMS keys and the argocd Namespace are protected.",
+    description=(
+        "In staging and prod, clusters, node pools, networks, KMS keys, the sealing key and the argocd Namespace "
+        "are protected."
+    ),
     validate=validate_protected,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
