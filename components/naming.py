@@ -20,6 +20,7 @@ __all__ = [
     "cluster_name",
     "fixed_namespace_labels",
     "namespace",
+    "part_of_argocd_labels",
     "semantic_labels",
 ]
 
@@ -82,3 +83,8 @@ def fixed_namespace_labels(service: str, env: str) -> dict[str, str]:
     `env` is the environment of the cluster that runs Argo CD: `mgmt` on a hub, the stack's own env standalone.
     """
     return semantic_labels(PLATFORM_PROJECT, env, service)
+
+
+def part_of_argocd_labels() -> dict[str, str]:
+    """Labels of the objects this program adds to Argo CD's own install (Secrets, ConfigMaps, AppProjects)."""
+    return {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}

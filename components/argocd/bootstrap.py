@@ -40,7 +40,12 @@ from components.argocd.values import (
 )
 from components.catalog import Catalog
 from components.config.model import StackConfig
-from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, MANAGED_BY, fixed_namespace_labels
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    fixed_namespace_labels,
+    part_of_argocd_labels,
+)
 
 __all__ = ["RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
 
@@ -48,7 +53,7 @@ RELEASE_IGNORED_CHANGES = ["chart", "version", "repositoryOpts", "values"]
 """What the bootstrap release stops tracking after it is created: the `argocd` Application owns them."""
 HELM_TIMEOUT_SECONDS = 900
 """redis-ha's three StatefulSet pods start one after another; the default 300 s is too short for HA."""
-_PART_OF_ARGOCD = {"app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/managed-by": MANAGED_BY}
+_PART_OF_ARGOCD = part_of_argocd_labels()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,12 @@ from typing import Any
 
 from components.catalog import Catalog
 from components.config.model import ENVIRONMENTS, Domain, StackConfig
-from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    PLATFORM_PROJECT,
+    part_of_argocd_labels,
+)
 
 __all__ = [
     "API_VERSION",
@@ -56,7 +61,7 @@ def app_project(name: str, spec: dict[str, Any], annotations: dict[str, str] | N
     metadata: dict[str, Any] = {
         "name": name,
         "namespace": ARGOCD_NAMESPACE,
-        "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"},
+        "labels": part_of_argocd_labels(),
     }
     if annotations:
         metadata["annotations"] = annotations

@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.clusters.base import ArgoCdClusterConfig, Cluster, ClusterArgs, ClusterMetadata, HubIdentity
-from components.naming import MANAGED_BY
+from components.naming import part_of_argocd_labels
 
 __all__ = ["ARGOCD_MANAGER", "ExistingCluster"]
 
@@ -85,7 +85,7 @@ class ExistingCluster(Cluster):
         issuer the hub's identity could federate with, so this is the one static credential of the platform. The
         token lives only in Kubernetes Secrets and in Pulumi state as a secret; deleting the token Secret (or this
         stack) revokes it."""
-        labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}
+        labels = part_of_argocd_labels()
         in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
         account = k8s.core.v1.ServiceAccount(
             f"{self._name}-argocd-manager",

@@ -30,6 +30,7 @@ __all__ = [
     "APPSET_NAME",
     "PlatformServices",
     "PlatformServicesArgs",
+    "applicationset_resource",
     "platform_services_appset",
     "rolling_sync_steps",
     "service_elements",
@@ -179,6 +180,24 @@ class PlatformServicesArgs:
     """The service catalog; the shipped one unless given (tests pass a synthetic one)."""
 
 
+def applicationset_resource(
+    name: str, project: str, spec: dict[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """An ApplicationSet in the hub's `argocd` namespace, labelled with the Argo CD project it generates into."""
+    return k8s.apiextensions.CustomResource(
+        name,
+        api_version="argoproj.io/v1alpha1",
+        kind="ApplicationSet",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            namespace=ARGOCD_NAMESPACE,
+            labels={"project": project, "app.kubernetes.io/managed-by": MANAGED_BY},
+        ),
+        spec=spec,
+        opts=opts,
+    )
+
+
 class PlatformServices(pulumi.ComponentResource):
     """The platform-services ApplicationSet in the hub's `argocd` namespace."""
 
@@ -187,16 +206,10 @@ class PlatformServices(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:PlatformServices", name, None, opts)
         catalog = args.catalog or load_catalog()
-        self.appset = k8s.apiextensions.CustomResource(
+        self.appset = applicationset_resource(
             APPSET_NAME,
-            api_version="argoproj.io/v1alpha1",
-            kind="ApplicationSet",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=APPSET_NAME,
-                namespace=ARGOCD_NAMESPACE,
-                labels={"project": PLATFORM_PROJECT, "app.kubernetes.io/managed-by": MANAGED_BY},
-            ),
-            spec=platform_services_appset(catalog, args.config.env),
-            opts=pulumi.ResourceOptions(parent=self),
+            PLATFORM_PROJECT,
+            platform_services_appset(catalog, args.config.env),
+            pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"applicationSet": APPSET_NAME})

@@ -36,8 +36,8 @@ import pulumi_kubernetes as k8s
 from components.argocd.projects import domain_envs
 from components.argocd.sync import sync_policy
 from components.config.model import Domain, StackConfig
+from components.gitops.appsets import applicationset_resource
 from components.gitops.registration import IN_CLUSTER_SERVER
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 
 __all__ = [
     "CLAIMS_PATH",
@@ -164,23 +164,6 @@ def claims_appset(domain: Domain, envs: tuple[str, ...], hub_cluster: str) -> di
     }
 
 
-def _appset(
-    name: str, domain: Domain, spec: dict[str, Any], opts: pulumi.ResourceOptions
-) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        name,
-        api_version="argoproj.io/v1alpha1",
-        kind="ApplicationSet",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name,
-            namespace=ARGOCD_NAMESPACE,
-            labels={"project": domain.name, "app.kubernetes.io/managed-by": MANAGED_BY},
-        ),
-        spec=spec,
-        opts=opts,
-    )
-
-
 @dataclass(frozen=True)
 class DomainFlowsArgs:
     domain: Domain
@@ -205,11 +188,13 @@ class DomainFlows(pulumi.ComponentResource):
         domain, config = args.domain, args.config
         envs = domain_envs(config)
         child = pulumi.ResourceOptions(parent=self, protect=config.protect)
-        self.services = _appset(services_appset_name(domain.name), domain, services_appset(domain, envs), child)
+        self.services = applicationset_resource(
+            services_appset_name(domain.name), domain.name, services_appset(domain, envs), child
+        )
         self.claims = None
         if config.service_enabled(CROSSPLANE_SERVICE, default=True):
             spec = claims_appset(domain, envs, config.cluster_name)
-            self.claims = _appset(claims_appset_name(domain.name), domain, spec, child)
+            self.claims = applicationset_resource(claims_appset_name(domain.name), domain.name, spec, child)
         self.register_outputs(
             {
                 "servicesApplicationSet": services_appset_name(domain.name),

@@ -33,7 +33,7 @@ from components.argocd.spoke_access import (
 )
 from components.clusters.base import Cluster, ClusterMetadata, FederatedToken, HubIdentity
 from components.config.model import StackConfig
-from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, MANAGED_BY
+from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, part_of_argocd_labels
 
 __all__ = [
     "CROSSPLANE_SERVICE_ACCOUNT",
@@ -203,7 +203,7 @@ class HubServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HubServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:HubServices", name, None, opts)
-        labels = {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}
+        labels = part_of_argocd_labels()
         child = pulumi.ResourceOptions(parent=self)
         files = k8s.core.v1.ConfigMap(
             f"{name}-cluster-files",
