@@ -129,3 +129,14 @@ def test_unset_required_secrets_are_planned_with_placeholders_and_said(tmp_path:
     stack_file.write_text(yaml.safe_dump({"config": {f"platform:{k}": v for k, v in values.items()}}))
     plan = plan_stack("hub", stack_file)
     assert any("platform:argocdOidcClientSecret" in note for note in plan.notes)
+
+
+def test_two_plans_of_one_stack_write_the_same_files(tmp_path: Path) -> None:
+    # The engine registers concurrently; the written plan must not depend on that order, or plan diffs are noise.
+    for run in ("first", "second"):
+        write_plan(plan_stack("mgmt"), tmp_path / run)
+    first = {p.relative_to(tmp_path / "first"): p.read_text() for p in (tmp_path / "first").rglob("*") if p.is_file()}
+    second = {
+        p.relative_to(tmp_path / "second"): p.read_text() for p in (tmp_path / "second").rglob("*") if p.is_file()
+    }
+    assert first == second

@@ -33,6 +33,15 @@ def manifest_of(resource: RecordedResource) -> dict[str, Any]:
     return document
 
 
+def _canonical(value: Any) -> Any:
+    """Maps with sorted keys, all the way down: the engine hands inputs over in no fixed order."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def _resource_entry(resource: RecordedResource, plan: Plan) -> dict[str, Any]:
     return {
         "type": resource.type,
@@ -40,8 +49,8 @@ def _resource_entry(resource: RecordedResource, plan: Plan) -> dict[str, Any]:
         "urn": resource.urn,
         "parent": plan.name_of(resource.parent_urn),
         "provider": plan.name_of(resource.provider_urn),
-        "dependsOn": [plan.name_of(urn) for urn in resource.dependency_urns],
-        "inputs": resource.inputs,
+        "dependsOn": sorted(str(plan.name_of(urn)) for urn in resource.dependency_urns),
+        "inputs": _canonical(resource.inputs),
         "protect": resource.protect,
         "retainOnDelete": resource.retain_on_delete,
         "ignoreChanges": resource.ignore_changes,
@@ -64,11 +73,14 @@ def _file_name(*parts: str) -> str:
 
 
 def write_plan(plan: Plan, out: Path) -> None:
+    """Write the plan; the same program and config write the same files, whatever order the engine registered in
+    (resources sorted by URN, dependencies by name, map keys sorted), so plans of two commits diff cleanly."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "resources.json").write_text(json.dumps([_resource_entry(r, plan) for r in plan.resources], indent=2) + "\n")
+    resources = sorted(plan.resources, key=lambda r: r.urn)
+    (out / "resources.json").write_text(json.dumps([_resource_entry(r, plan) for r in resources], indent=2) + "\n")
     manifests = out / "manifests"
     manifests.mkdir(exist_ok=True)
-    for index, resource in enumerate(r for r in plan.resources if is_manifest(r)):
+    for index, resource in enumerate(r for r in resources if is_manifest(r)):
         document = manifest_of(resource)
         metadata = document.get("metadata") or {}
         name = _file_name(
@@ -77,12 +89,12 @@ def write_plan(plan: Plan, out: Path) -> None:
             metadata.get("namespace", ""),
             metadata.get("name", ""),
         )
-        (manifests / f"{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        (manifests / f"{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=True))
     helm = out / "helm"
     helm.mkdir(exist_ok=True)
     for resource in plan.by_type(HELM_RELEASE):
-        (helm / f"{_file_name(resource.name)}.yaml").write_text(
-            yaml.safe_dump(helm_release_of(resource), sort_keys=False)
-        )
+        release = helm_release_of(resource)
+        release["values"] = _canonical(release["values"])
+        (helm / f"{_file_name(resource.name)}.yaml").write_text(yaml.safe_dump(release, sort_keys=False))
     (out / "outputs.json").write_text(json.dumps(plan.outputs, indent=2, sort_keys=True) + "\n")
     write_applications(plan, out)
