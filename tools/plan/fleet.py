@@ -21,7 +21,8 @@ END = "<!-- END FLEET PICTURE -->"
 
 def fleet_picture() -> str:
     hub = plan_stack(HUB)
-    spokes = [plan for plan in map(plan_stack, shipped_stacks()) if plan.hub is not None and plan.hub.stack == HUB]
+    others = [plan_stack(stack, planned={HUB: hub}) for stack in shipped_stacks() if stack != HUB]
+    spokes = [plan for plan in others if plan.hub is hub]
     rows = [row for row in application_rows(hub, spokes) if not row.get("example")]
     return f"{BEGIN}\n```mermaid\n{mermaid(rows)}```\n{END}"
 

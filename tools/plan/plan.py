@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pulumi
@@ -28,8 +29,11 @@ def stack_file(stack: str) -> Path:
     return PROJECT_DIR / f"Pulumi.{stack}.yaml"
 
 
-def plan_stack(stack: str, config_file: Path | None = None, *, with_hub: bool = True) -> Plan:
-    """Plan `stack` (from `config_file` if given). A spoke is planned `with_hub` too, for its applications."""
+def plan_stack(
+    stack: str, config_file: Path | None = None, *, with_hub: bool = True, planned: Mapping[str, Plan] | None = None
+) -> Plan:
+    """Plan `stack` (from `config_file` if given). A spoke is planned `with_hub` too, for its applications; a hub
+    plan already in `planned` (by stack name) is reused rather than planned again."""
     path = config_file or stack_file(stack)
     if not path.is_file():
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
@@ -62,7 +66,7 @@ def plan_stack(stack: str, config_file: Path | None = None, *, with_hub: bool = 
     # file is here, so the spoke's applications.json (and the pull-request diff built on it) shows its cluster.
     hub_stack = config.topology.hub_stack.rsplit("/", 1)[-1] if config.topology.hub_stack else None
     if with_hub and not config.is_hub and hub_stack and hub_stack != stack and stack_file(hub_stack).is_file():
-        plan.hub = plan_stack(hub_stack)
+        plan.hub = (planned or {}).get(hub_stack) or plan_stack(hub_stack)
         notes.append(f"applications: expanded from the ApplicationSets of the hub stack {hub_stack}")
     plan.notes.extend(notes)
     return plan
