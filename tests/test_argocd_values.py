@@ -236,9 +236,10 @@ def test_every_container_is_non_root_with_a_read_only_root_file_system(case: str
     assert values["commitServer"]["enabled"] is False
 
 
-def test_progressive_syncs_and_application_health_for_health_gated_waves() -> None:
+def test_application_health_for_health_gated_waves_and_no_progressive_syncs() -> None:
     values = argocd_values(stack_config(CONFIGS["local"]))
-    assert values["configs"]["params"]["applicationsetcontroller.enable.progressive.syncs"] == "true"
+    # Ordering comes from one parent Application per cluster; RollingSync would switch self-heal off.
+    assert not any("progressive" in key for key in values["configs"]["params"])
     health = values["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"]
     assert "hs.status = obj.status.health.status" in health and health.rstrip().endswith("return hs")
     # Argo CD 3.x tracks by annotation by default (upgrading/2.14-3.0.md); the default is kept.
@@ -263,7 +264,7 @@ def test_slack_and_webhook_notifications_reference_the_token_and_subscribe_platf
         assert notifications["subscriptions"] == [
             {
                 "recipients": [recipient],
-                "triggers": ["on-sync-failed", "on-health-degraded", "on-sync-succeeded"],
+                "triggers": ["on-sync-failed", "on-health-degraded", "on-sync-succeeded", "on-sync-stuck"],
                 "selector": "project=platform",
             }
         ]
@@ -273,6 +274,57 @@ def test_slack_and_webhook_notifications_reference_the_token_and_subscribe_platf
                 assert "message" in yaml.safe_load(notifications["templates"][f"template.{template}"])
     failed = yaml.safe_load(webhook["triggers"]["trigger.on-sync-failed"])[0]["when"]
     assert "phase in ['Error', 'Failed']" in failed
+
+
+def test_a_stuck_wave_notifies_once_per_sync_naming_cluster_and_waiting_child() -> None:
+    notifications = _notifications("mgmt-full")
+    (rule,) = yaml.safe_load(notifications["triggers"]["trigger.on-sync-stuck"])
+    assert rule["when"].startswith(
+        "app.status.operationState != nil and app.status.operationState.phase in ['Running']"
+    )
+    assert "time.Parse(app.status.operationState.startedAt).Add(30 * time.Minute).Before(time.Now())" in rule["when"]
+    # Once per sync operation: a new revision does not re-arm it, a new (retried) sync does.
+    assert rule["oncePer"] == "app.status.operationState?.startedAt"
+    (template,) = rule["send"]
+    message = yaml.safe_load(notifications["templates"][f"template.{template}"])["message"]
+    # The parent's operation message names the child Application it waits for (sync_context.go:470).
+    assert '{{index .app.metadata.labels "cluster"}}' in message
+    assert "{{.app.status.operationState.message}}" in message
+    failed = yaml.safe_load(notifications["triggers"]["trigger.on-sync-failed"])[0]
+    assert failed["oncePer"] == "app.status.operationState?.syncResult?.revision"
+
+
+def test_argo_cd_runs_the_fixed_release() -> None:
+    for name, config in CONFIGS.items():
+        values = argocd_values(stack_config(config))
+        assert values["global"]["image"] == {"tag": "v3.4.7"}, name
+        for component in COMPONENTS:
+            assert "image" not in values[component], "one tag for every component, from global.image"
+
+
+def sharded_config(shards: int) -> dict[str, Any]:
+    config = base_config("aws", "mgmt")
+    config["argocd"] = {**config["argocd"], "controllerShards": shards}
+    return config
+
+
+def test_controller_sharding_is_off_by_default_and_uses_consistent_hashing() -> None:
+    plain = argocd_values(env_config("dev"))
+    assert plain["controller"]["replicas"] == 1
+    assert "controller.sharding.algorithm" not in plain["configs"]["params"]
+    sharded = argocd_values(stack_config(sharded_config(4)))
+    assert sharded["controller"]["replicas"] == 4
+    assert sharded["configs"]["params"]["controller.sharding.algorithm"] == "consistent-hashing"
+    # HA alone keeps its two replicas and the default (legacy) distribution.
+    ha = argocd_values(env_config("prod"))
+    assert ha["controller"]["replicas"] == 2
+    assert "controller.sharding.algorithm" not in ha["configs"]["params"]
+
+
+@pytest.mark.parametrize("shards", [0, 11])
+def test_controller_shards_out_of_range_is_refused(shards: int) -> None:
+    with pytest.raises(ConfigError, match="controllerShards"):
+        stack_config(sharded_config(shards))
 
 
 def test_no_notifications_configured_leaves_the_controller_idle() -> None:
