@@ -181,6 +181,12 @@ def test_a_hub_with_two_dev_spokes_names_every_application_once(run_config: Call
     assert {r["parent"] for r in rows if r["cluster"] == "cluster-dev-eu"} == {"platform-cluster-dev-eu"}
 
 
+def test_app_suffix_is_the_env_only_for_the_default_cluster_name() -> None:
+    assert registration.app_suffix("dev", "cluster-dev") == "dev"
+    assert registration.app_suffix("dev", "cluster-dev-eu") == "cluster-dev-eu"
+    assert registration.app_suffix("dev", "cluster-prod") == "cluster-prod", "never another env's suffix"
+
+
 def test_a_cluster_named_like_an_env_is_refused() -> None:
     config = base_config("aws", "dev")
     config["cluster"] = {**config["cluster"], "name": "prod"}
@@ -248,6 +254,7 @@ def test_hub_registration_labels(shipped_plans: dict[str, Plan]) -> None:
         "cluster-mgmt",
     )
     assert {k for k in labels if k.startswith("enable_")} == {enable_label(n) for n in load_catalog().services}
+    assert labels["app_suffix"] == "mgmt", "the env's default-named cluster keeps {service}-{env}"
     annotations = cluster_secret(shipped_plans["mgmt"]).inputs["metadata"]["annotations"]
     assert annotations["server"] == "https://kubernetes.default.svc"
     assert annotations["account"] == "example-platform-mgmt"
