@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.argocd.values import HA_REPLICAS, argocd_values
+from components.argocd.values import ARGOCD_IMAGE_TAG, HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
 from tests.conftest import assert_golden, base_config, one, raw_config, secret_keys_of
+from tests.strict_crd import SCHEMA_DIR
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
@@ -300,6 +301,24 @@ def test_argo_cd_runs_the_fixed_release() -> None:
         assert values["global"]["image"] == {"tag": "v3.4.7"}, name
         for component in COMPONENTS:
             assert "image" not in values[component], "one tag for every component, from global.image"
+
+
+def test_the_pinned_release_keeps_the_crds_the_schemas_and_the_chart_were_taken_from() -> None:
+    """v3.4.7's CRDs are byte-identical to v3.4.4's (argo-cd `git diff v3.4.4 v3.4.7 -- manifests/crds` is
+    empty), which the chart installs and the strict checks use; a newer minor would need both replaced."""
+    version_file, chart_file = SCHEMA_DIR / "VERSION", VALUES_FILE.with_name("Chart.yaml")
+    if not version_file.is_file() or not chart_file.is_file():
+        pytest.skip(f"{version_file} or {chart_file} not found; they hold the versions the checks were taken from")
+    schemas = version_file.read_text().split("Argo CD ")[1].strip()
+    app_version = yaml.safe_load(chart_file.read_text())["appVersion"]
+    assert schemas == app_version == "v3.4.4"
+
+    def minor(tag: str) -> tuple[int, int]:
+        major, minor_, _ = tag.removeprefix("v").split(".")
+        return int(major), int(minor_)
+
+    assert minor(ARGOCD_IMAGE_TAG) == minor(app_version)
+    assert int(ARGOCD_IMAGE_TAG.rsplit(".", 1)[1]) >= 7, "v3.4.6 and v3.4.7 carry the ApplicationSet fixes"
 
 
 def sharded_config(shards: int) -> dict[str, Any]:

@@ -150,8 +150,8 @@ def child_application(service: Service) -> dict[str, Any]:
             },
             # The parent applies a wave only once every Application of the waves before it is Healthy.
             "annotations": {WAVE_ANNOTATION: str(service.wave)},
-            # Removing a service from a cluster, or the cluster's parent, deletes what the service deployed.
-            "finalizers": [RESOURCES_FINALIZER],
+            # No cascading finalizer: deleting a child leaves its workloads, as the ApplicationSet's Applications
+            # did before, so a hub's destroy never waits on Argo CD deleting every platform service first.
         },
         "spec": spec,
     }
@@ -183,8 +183,8 @@ def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
                 "service": APPSET_NAME,
                 "cluster": cluster,
             },
-            # Deleting a cluster's parent deletes its children in reverse wave order, each wave once the one
-            # after it is gone (controller/sort_delete.go FilterObjectsForDeletion, v3.4.7).
+            # Deleting a cluster's parent (its cluster Secret is gone) deletes its child Applications, none left
+            # pointing at a cluster that no longer exists; they hold no finalizer, so this takes seconds.
             "finalizers": [RESOURCES_FINALIZER],
         },
         "spec": {
