@@ -26,6 +26,7 @@ from tools.plan.applications import (
     chart_children,
     cluster_params,
     cluster_secret,
+    expand,
     rendered_applications,
 )
 from tools.plan.runner import Plan
@@ -187,6 +188,16 @@ def test_app_suffix_is_the_env_only_for_the_default_cluster_name() -> None:
     assert registration.app_suffix("dev", "cluster-dev") == "dev"
     assert registration.app_suffix("dev", "cluster-dev-eu") == "cluster-dev-eu"
     assert registration.app_suffix("dev", "cluster-prod") == "cluster-prod", "never another env's suffix"
+
+
+def test_a_cluster_registered_before_app_suffix_keeps_its_names(run_config: Callable[..., Plan]) -> None:
+    plan = run_config(base_config("existing", "mgmt"))
+    (cluster,) = cluster_params(plan)
+    del cluster["metadata"]["labels"]["app_suffix"]
+    (parent,) = expand(appset_of(plan)["spec"], [cluster])
+    assert {c["metadata"]["name"] for c in chart_children(parent)} == {
+        f"{s.name}-mgmt" for s in appsets.ordered_services(load_catalog())
+    }
 
 
 def test_a_cluster_named_like_an_env_is_refused() -> None:

@@ -138,7 +138,11 @@ def child_application(service: Service) -> dict[str, Any]:
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {
-            "name": f"{service.name}-{{{{.metadata.labels.{APP_SUFFIX_LABEL}}}}}",
+            # A cluster registered before `app_suffix` existed keeps the env: the names it always had.
+            "name": service.name
+            + '-{{default .metadata.labels.env (index .metadata.labels "'
+            + APP_SUFFIX_LABEL
+            + '")}}',
             "namespace": ARGOCD_NAMESPACE,
             # No managed-by label: Pulumi does not manage what Argo CD creates.
             "labels": {
