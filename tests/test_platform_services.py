@@ -17,7 +17,7 @@ from components.clusters.base import ClusterMetadata
 from components.config import ConfigError, load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
-from tests.conftest import SHIPPED_STACKS, assert_golden, base_config, raw_config
+from tests.conftest import SHIPPED_STACKS, assert_golden, base_config, one, raw_config
 from tests.strict_crd import problems
 from tools.gitops_init import PLATFORM_STARTER
 from tools.plan.applications import (
@@ -30,6 +30,7 @@ from tools.plan.applications import (
     rendered_applications,
 )
 from tools.plan.runner import Plan
+from tools.plan.writer import HELM_RELEASE, helm_release_of
 
 BRIEF_WAVES = [-20, -10, -5, 0, 5, 10]
 
@@ -93,6 +94,26 @@ def test_one_parent_per_cluster_holds_that_clusters_services_in_wave_order(shipp
         for a in applications
         if "annotations" in a["metadata"]
     } == set(BRIEF_WAVES)
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_shipped_stack_plans_its_ordering_on_the_fixed_argo_cd(
+    stack: str, shipped_plans: dict[str, Plan]
+) -> None:
+    """What Argo CD needs for the order, in the plan of the hub that serves the stack's cluster: the parent of
+    that cluster, the Application health check, and the pinned release."""
+    plan = shipped_plans[stack]
+    hub = plan if plan.hub is None else plan.hub
+    (own,) = cluster_params(plan)
+    parents = [
+        a
+        for a in platform_applications(hub, [] if plan.hub is None else [plan])
+        if a["metadata"]["name"] == f"platform-{own['name']}"
+    ]
+    assert len(parents) == 1 and chart_children(parents[0]), stack
+    values = helm_release_of(one(hub, HELM_RELEASE))["values"]
+    assert values["global"]["image"]["tag"] == "v3.4.7"
+    assert "resource.customizations.health.argoproj.io_Application" in values["configs"]["cm"]
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
