@@ -327,13 +327,15 @@ def sharded_config(shards: int) -> dict[str, Any]:
     return config
 
 
-def test_controller_sharding_is_off_by_default_and_uses_consistent_hashing() -> None:
+def test_controller_sharding_is_off_by_default_and_uses_consistent_hashing(chart_values: dict[str, Any]) -> None:
     plain = argocd_values(env_config("dev"))
     assert plain["controller"]["replicas"] == 1
     assert "controller.sharding.algorithm" not in plain["configs"]["params"]
     sharded = argocd_values(stack_config(sharded_config(4)))
     assert sharded["controller"]["replicas"] == 4
     assert sharded["configs"]["params"]["controller.sharding.algorithm"] == "consistent-hashing"
+    # `controller.replicas` is the chart's; configs.params is argocd-cmd-params-cm, free-form.
+    assert list(unknown_keys(sharded, chart_values)) == []
     # HA alone keeps its two replicas and the default (legacy) distribution.
     ha = argocd_values(env_config("prod"))
     assert ha["controller"]["replicas"] == 2

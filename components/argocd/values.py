@@ -317,7 +317,8 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
     if argocd.controller_shards > 1:
         # Argo CD's own sharding: the chart sets ARGOCD_CONTROLLER_REPLICAS from `controller.replicas`, and
         # consistent hashing with bounded loads moves few clusters when a shard or cluster comes or goes
-        # (docs/operator-manual/high_availability.md, v3.4.7; argocd-cmd-params-cm `controller.sharding.algorithm`).
+        # (docs/operator-manual/high_availability.md, v3.4.7). The chart's controller StatefulSet reads
+        # `controller.sharding.algorithm` from argocd-cmd-params-cm (argo-cd 10.1.1 statefulset.yaml).
         values["controller"]["replicas"] = argocd.controller_shards
         values["configs"]["params"]["controller.sharding.algorithm"] = "consistent-hashing"
     if ha:
