@@ -163,7 +163,7 @@ class ExistingSettings(_Model):
 
 class ClusterSettings(_Model):
     name: DnsLabel | None = None
-    """Cluster name; defaults to `cluster-{env}`."""
+    """Cluster name; defaults to `cluster-{env}`. A second cluster of an env needs its own (never an env's name)."""
     kubernetes_version: str | None = None
     """Kubernetes minor version (`1.33`) or exact version (`1.33.5`); required on gcp, aws and azure."""
     node_pools: dict[DnsLabel, NodePool] | None = None
