@@ -41,9 +41,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if self.preview and args.typ not in READ_IN_PREVIEW:
-            # What a first preview knows of a resource to be created: its inputs. No id, and every output the
-            # provider would compute is left out, which the SDK resolves as unknown in a dry run.
-            return None, dict(args.inputs)
+            # A first preview, with nothing created yet: no id, and no output at all, which the SDK resolves as
+            # unknown in a dry run. Stricter than a real preview (a provider may echo some inputs as known outputs),
+            # so a program that runs here cannot depend on any output being known.
+            return None, {}
         answer = RESOURCES.get(args.typ)
         extra = answer(args) if answer else {}
         resource_id = extra.pop("id", None) or f"{args.name}-id"
