@@ -12,6 +12,7 @@ sdk/python/lib/pulumi/resource.py ResourceOptions).
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tools.plan.mocks import InvokeFailure
 from tools.plan.mocks.stacks import HUB_STACKS
 from tools.plan.plan import PROJECT_DIR, plan_stack
 from tools.plan.runner import Plan, RecordedResource
+from tools.plan.writer import write_plan
 
 Run = Callable[..., Plan]
 PROVIDER = "pulumi:providers:kubernetes"
@@ -99,6 +101,14 @@ def test_a_cloud_clusters_provider_is_identified_by_and_replaced_with_its_cluste
     # The cloud's resource id: known in the preview of an update (an unknown identifier would replace the provider).
     assert f"cluster-{stack}" in provider.inputs["clusterIdentifier"]
     assert provider.replace_with_urns == [cluster.urn]
+
+
+def test_the_written_plan_shows_what_replaces_a_provider(shipped_plans: dict[str, Plan], tmp_path: Path) -> None:
+    write_plan(shipped_plans["dev"], tmp_path)
+    entries = {entry["name"]: entry for entry in json.loads((tmp_path / "resources.json").read_text())}
+    assert entries["cluster-dev-k8s"]["replaceWith"] == ["cluster-dev"]
+    assert entries["cluster-dev-k8s"]["inputs"]["clusterIdentifier"].endswith("/managedClusters/cluster-dev")
+    assert "replaceWith" not in entries["hub-k8s"], "the hub cluster lives in another stack"
 
 
 @pytest.mark.parametrize("stack", SPOKES)

@@ -27,7 +27,7 @@ __all__ = ["STATE_SCHEMES", "main", "stack_facts"]
 
 STATE_SCHEMES = {"gs": "gcp", "s3": "aws", "azblob": "azure"}
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-HUB_STACK_KEY = "platform:topology"
+TOPOLOGY_KEY = "platform:topology"
 
 
 class StackFileError(Exception):
@@ -43,7 +43,7 @@ def _config(stack: str) -> dict[str, Any]:
 
 def _hub_of(config: dict[str, Any]) -> tuple[str, str]:
     """The cloud and region of the hub stack a spoke names; empty strings on a hub or standalone stack."""
-    topology = config.get(HUB_STACK_KEY) or {}
+    topology = config.get(TOPOLOGY_KEY) or {}
     hub_stack = str(topology.get("hubStack") or "")
     if not hub_stack or topology.get("mode") == "standalone" or config.get("platform:env") == "mgmt":
         return "", ""
@@ -52,7 +52,7 @@ def _hub_of(config: dict[str, Any]) -> tuple[str, str]:
         hub = _config(name)
     except StackFileError as error:
         raise StackFileError(
-            f"{HUB_STACK_KEY}.hubStack: '{hub_stack}' names stack '{name}', but {error}; CI signs a spoke in to its "
+            f"{TOPOLOGY_KEY}.hubStack: '{hub_stack}' names stack '{name}', but {error}; CI signs a spoke in to its "
             "hub's cloud, so the hub's stack file must be in this repository"
         ) from None
     return str(hub["platform:cloud"]), str(hub.get("platform:region") or "")
