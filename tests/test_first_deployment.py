@@ -236,7 +236,11 @@ def test_the_local_stack_exports_only_its_own_context(run_config: Run, tmp_path:
 
 def test_no_program_module_uses_the_sdks_private_sync_await() -> None:
     """`pulumi.runtime.sync_await._sync_await` is private; the program awaits in its `pulumi.run` entry point."""
-    sources = [PROJECT_DIR / "__main__.py", *sorted((PROJECT_DIR / "components").rglob("*.py"))]
+    sources = [
+        PROJECT_DIR / "__main__.py",
+        *sorted((PROJECT_DIR / "components").rglob("*.py")),
+        *sorted((PROJECT_DIR / "tools").rglob("*.py")),
+    ]
     for source in sources:
         tree = ast.parse(source.read_text())
         imported = {

@@ -8,23 +8,24 @@ reviewers and scanners read without credentials.
 
 from __future__ import annotations
 
+import asyncio
 import runpy
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import Stack, run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from tools.plan.mocks import PlatformMocks
 
 __all__ = ["SECRET_MASK", "Plan", "RecordedResource", "run_program"]
 
+T = TypeVar("T")
 PROJECT = "platform"
 PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
 SECRET_MASK = "[secret]"
@@ -130,6 +131,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def _run(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Run on the event loop the SDK's futures belong to (the thread's loop, which set_mocks uses too)."""
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    return loop.run_until_complete(awaitable)
+
+
 async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     resolved: dict[str, Any] = {}
     for name, value in outputs.items():
@@ -185,7 +192,7 @@ def run_program(
             root._finish()  # pyright: ignore[reportPrivateUsage]
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _run(run_pulumi_func(program))
     except BaseException:
         # The language host reports the program's own RunError (one line); a failed engine call behind it (the
         # read of a stack that does not exist) is the engine's to report, on the resource it failed for.
@@ -194,5 +201,5 @@ def run_program(
         raise
     # The root was set in the program's task (a context variable): read it from there.
     stack_outputs = roots[0].outputs if roots else {}
-    plan.outputs = _sync_await(_resolve_outputs(stack_outputs, plan))
+    plan.outputs = _run(_resolve_outputs(stack_outputs, plan))
     return plan
