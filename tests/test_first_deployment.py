@@ -14,12 +14,15 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from components.clusters import ClusterArgs, host_cidrs
+from components.config.model import ClusterSettings
 from tests.conftest import SHIPPED_STACKS, base_config, one
 from tools.plan import mocks
 from tools.plan.mocks import InvokeFailure
@@ -251,3 +254,18 @@ def test_no_program_module_uses_the_sdks_private_sync_await() -> None:
         }
         assert "_sync_await" not in imported, source
     assert "pulumi.run(main)" in (PROJECT_DIR / "__main__.py").read_text()
+
+
+def test_the_allow_list_keeps_the_configured_networks_first_and_each_cidr_once() -> None:
+    settings = ClusterSettings.model_validate({"authorizedNetworks": ["203.0.113.0/24", "198.51.100.7/32"]})
+    args = ClusterArgs(
+        name="cluster-dev",
+        env="dev",
+        region="westeurope",
+        settings=settings,
+        protect=False,
+        tags={},
+        hub_egress=tuple(host_cidrs(["198.51.100.7", "192.0.2.10"])),
+    )
+    assert args.api_allow_list == ["203.0.113.0/24", "198.51.100.7/32", "192.0.2.10/32"]
+    assert replace(args, hub_egress=()).api_allow_list == ["203.0.113.0/24", "198.51.100.7/32"]

@@ -125,7 +125,6 @@ def hub_output(cluster: Cluster) -> pulumi.Output[dict[str, Any]]:
     """`hub_document` of this stack's cluster."""
     metadata = cluster.metadata
     access = cluster.access
-    auth: pulumi.Input[ExecAuth | None] = access.auth if access.auth is not None else None
     return pulumi.Output.all(
         cluster.cluster_name,
         metadata.account,
@@ -133,7 +132,7 @@ def hub_output(cluster: Cluster) -> pulumi.Output[dict[str, Any]]:
         cluster.egress_cidrs,
         access.server,
         access.ca_data,
-        auth,
+        access.auth,
         cluster.cluster_identifier,
     ).apply(
         lambda values: hub_document(
