@@ -169,7 +169,8 @@ class ClusterSettings(_Model):
     node_pools: dict[DnsLabel, NodePool] | None = None
     """Node pools keyed by name; defaults to `system` and `general` sized for the environment."""
     authorized_networks: list[IPv4Network] = []
-    """CIDRs allowed to reach the Kubernetes API (your CI runners and VPN); empty means private access only."""
+    """CIDRs allowed to reach the Kubernetes API (your CI runners and VPN); a spoke adds its hub's egress by itself.
+    Empty on a hub or standalone stack means private access only."""
     gcp: GcpSettings | None = None
     """GKE settings; required when `cloud` is gcp."""
     aws: AwsSettings | None = None
