@@ -49,8 +49,14 @@ from components.naming import (
 
 __all__ = ["RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
 
-RELEASE_IGNORED_CHANGES = ["chart", "version", "repositoryOpts", "values"]
-"""What the bootstrap release stops tracking after it is created: the `argocd` Application owns them."""
+RELEASE_IGNORED_CHANGES = ["*"]
+"""Every input of the bootstrap release is ignored once it is created, so the engine never sees a diff and the
+provider never runs `helm upgrade` (which would re-apply the install-time chart and values over what the `argocd`
+Application deployed since). A root `*` resets every input to its old value, and drops inputs added later
+(pulumi/pulumi pkg/resource/deploy/step_generator.go processIgnoreChanges, sdk/go/common/resource/
+properties_path.go PropertyPath.reset; TestReset "Single wildcard at root"; HEAD 1b59498, 2026-08-21)."""
+RELEASE_ID = f"{ARGOCD_NAMESPACE}/{RELEASE_NAME}"
+"""The provider's id of a Helm release: `<namespace>/<name>` (pulumi-kubernetes helm_release.go fqName)."""
 HELM_TIMEOUT_SECONDS = 900
 """redis-ha's three StatefulSet pods start one after another; the default 300 s is too short for HA."""
 _PART_OF_ARGOCD = part_of_argocd_labels()
@@ -73,7 +79,7 @@ def _b64(text: str) -> str:
 class ArgoCd(pulumi.ComponentResource):
     """Argo CD on the cluster of the provider given in `opts`, hardened, and handed over to Git."""
 
-    namespace: k8s.core.v1.Namespace
+    namespace: k8s.core.v1.NamespacePatch
     release: k8s.helm.v3.Release
     url: str
     """Where users reach the UI: the ingress host, or `kubectl port-forward -n argocd svc/argocd-server 8080:443`."""
@@ -86,7 +92,8 @@ class ArgoCd(pulumi.ComponentResource):
         self.url = argocd_url(config)
 
         # Deleting either namespace would delete everything in it, Argo CD included: kept on delete, and
-        # protected where the stack is.
+        # protected where the stack is. Patches, because a namespace kept by an earlier `pulumi destroy` is still
+        # there when `up` runs again, and a plain create would fail with AlreadyExists (see _namespace).
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=True)
         self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, kept)
         if config.env == "mgmt":
@@ -135,6 +142,11 @@ class ArgoCd(pulumi.ComponentResource):
                 protect=config.protect,
                 retain_on_delete=True,
                 ignore_changes=RELEASE_IGNORED_CHANGES,
+                # A release kept by an earlier destroy makes `helm install` fail ("cannot re-use a name that is still
+                # in use"); importing it instead needs no input to match, as every input is ignored. The engine
+                # imports only while the state has no release of this id (step_generator.go `isImport`), so the
+                # key may stay set afterwards.
+                import_=RELEASE_ID if config.argocd.adopt_release else None,
             ),
         )
         after_install = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
@@ -159,11 +171,17 @@ class ArgoCd(pulumi.ComponentResource):
                 opts=after_install,
             )
 
-        self._custom(
+        # argocd-server has created `default` by the time the release is ready, so a create would fail with
+        # AlreadyExists: a patch takes the fields over instead. Kept on delete: deleting the patch would hand its
+        # fields back, and deleting `default` makes argocd-server recreate it wide open at its next start.
+        default = default_project()
+        k8s.apiextensions.CustomResourcePatch(
             "default",
-            default_project(),
-            # Deleting `default` makes argocd-server recreate it wide open at its next start.
-            pulumi.ResourceOptions(parent=self, depends_on=[self.release], retain_on_delete=True),
+            api_version=default["apiVersion"],
+            kind=default["kind"],
+            metadata=default["metadata"],
+            spec=default["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release], retain_on_delete=True),
         )
         platform = self._custom("platform", platform_project(config, args.catalog), after_install)
         envs = domain_envs(config)
@@ -176,10 +194,16 @@ class ArgoCd(pulumi.ComponentResource):
 
         self.register_outputs({"url": self.url, "chartVersion": chart.version, "rootApplication": ROOT_APPLICATION})
 
-    def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
+    def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.NamespacePatch:
+        # A Patch resource creates by server-side apply, which creates the object when it is missing and takes it
+        # over when it exists; a plain resource creates client-side and fails on an existing object since
+        # pulumi-kubernetes 4.29 (CHANGELOG #2926; provider/pkg/await/await.go Creation). patchForce takes the
+        # labels over from whoever set them before (an earlier stack, `kubectl`).
+        return k8s.core.v1.NamespacePatch(
             name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=fixed_namespace_labels(service, env)),
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name=name, labels=fixed_namespace_labels(service, env), annotations={PATCH_FORCE: "true"}
+            ),
             opts=opts,
         )
 

@@ -45,6 +45,8 @@ class RecordedResource:
     ignore_changes: list[str]
     delete_before_replace: bool
     replace_on_changes: list[str]
+    import_id: str = ""
+    """The `import` option: the id of an existing object the engine adopts instead of creating it."""
 
 
 @dataclass
@@ -121,6 +123,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=list(request.replaceOnChanges),
+                    import_id=request.importId,
                 )
             )
         return response
