@@ -4,6 +4,7 @@ stack, how the bootstrap release hands over to the `argocd` Application, and tha
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import pytest
 
 from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
+from components.argocd.bootstrap import ADMIN_PASSWORD_CHANGE_SECRET
 from components.argocd.credentials import admin_password_hash
 from components.catalog import load_catalog
 from tests.conftest import base_config, one
+from tools.plan.mocks.kubernetes import CREATION_TIMESTAMP
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 from tools.plan.writer import HELM_RELEASE, write_plan
 
@@ -353,6 +356,25 @@ def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run
     # Admin disabled (mgmt): the password is not used; unset (the shipped local stack): Argo CD generates one.
     assert run_config(MGMT_FULL).by_type(SECRET_PATCH) == []
     assert run_config(base_config("existing", "local")).by_type(SECRET_PATCH) == []
+
+
+def test_a_new_admin_password_ends_the_sessions_issued_before_it(run_config: RunConfig) -> None:
+    plan = run_config(LOCAL_FULL)
+    patch = one(plan, SECRET_PATCH)
+    change = named(plan, SECRET, ADMIN_PASSWORD_CHANGE_SECRET)
+    # admin.passwordMtime is the creation time of the change marker (the mocks stamp it like the API server).
+    assert "argocd-admin-password-change" in depends_on(plan, patch)
+    assert _b64(CREATION_TIMESTAMP) in plan.secret_values, "the patch's data, mtime included, is secret"
+    # Replaced, and so stamped anew, exactly when the hash changes; same password, same digest: no new time.
+    assert change.replace_on_changes == ["data"] and change.delete_before_replace
+    digest = hashlib.sha256(admin_password_hash(SECRETS["admin"], "cluster-local").encode()).hexdigest()
+    assert _b64(digest) in plan.secret_values
+    again = run_config(LOCAL_FULL)
+    assert _b64(digest) in again.secret_values
+    other = run_config({**LOCAL_FULL, "argocdAdminPassword": "an0ther-Passw0rd"})
+    assert _b64(digest) not in other.secret_values
+    # Nothing when the admin is off or Argo CD keeps its generated password.
+    assert not [r for r in run_config(MGMT_FULL).by_type(SECRET) if r.name == ADMIN_PASSWORD_CHANGE_SECRET]
 
 
 def test_an_admin_password_hash_is_used_as_given(run_config: RunConfig) -> None:

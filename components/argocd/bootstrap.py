@@ -9,6 +9,7 @@ that Application carries the same chart, version and values, and every later cha
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -47,7 +48,7 @@ from components.naming import (
     part_of_argocd_labels,
 )
 
-__all__ = ["RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
+__all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
 
 RELEASE_IGNORED_CHANGES = ["*"]
 """Every input of the bootstrap release is ignored once it is created, so the engine never sees a diff and the
@@ -55,6 +56,8 @@ provider never runs `helm upgrade` (which would re-apply the install-time chart 
 Application deployed since). A root `*` resets every input to its old value, and drops inputs added later
 (pulumi/pulumi pkg/resource/deploy/step_generator.go processIgnoreChanges, sdk/go/common/resource/
 properties_path.go PropertyPath.reset; TestReset "Single wildcard at root"; HEAD 1b59498, 2026-08-21)."""
+ADMIN_PASSWORD_CHANGE_SECRET = "argocd-admin-password-change"
+"""Holds a digest of the admin password hash; its creation time is the password's `admin.passwordMtime`."""
 RELEASE_ID = f"{ARGOCD_NAMESPACE}/{RELEASE_NAME}"
 """The provider's id of a Helm release: `<namespace>/<name>` (pulumi-kubernetes helm_release.go fqName)."""
 HELM_TIMEOUT_SECONDS = 900
@@ -74,6 +77,13 @@ def _b64(text: str) -> str:
     # `data`, never `stringData`: stringData does not work well with server-side apply (kubernetes/website#42603;
     # pulumi-kubernetes#2507 perpetual diff).
     return base64.b64encode(text.encode()).decode()
+
+
+def _creation_time(metadata: k8s.meta.v1.outputs.ObjectMeta) -> str:
+    """`metadata.creationTimestamp` (RFC 3339, UTC, as Argo CD parses `admin.passwordMtime`), base64-encoded."""
+    if not metadata.creation_timestamp:
+        raise ValueError(f"{metadata.name}: the API server returned no creationTimestamp")
+    return _b64(metadata.creation_timestamp)
 
 
 class ArgoCd(pulumi.ComponentResource):
@@ -153,23 +163,7 @@ class ArgoCd(pulumi.ComponentResource):
 
         password = config.argocd_admin_password
         if config.argocd.admin_enabled and password is not None:
-            # A patch of the chart's argocd-secret, not chart values: the hash would otherwise sit in the
-            # `argocd` Application's valuesObject, readable by anyone allowed to get that Application.
-            k8s.core.v1.SecretPatch(
-                "argocd-admin-password",
-                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                    name="argocd-secret",
-                    namespace=ARGOCD_NAMESPACE,
-                    # argocd-server wrote a generated hash into this key at start-up.
-                    annotations={PATCH_FORCE: "true"},
-                ),
-                data={
-                    "admin.password": pulumi.Output.secret(
-                        _b64(admin_password_hash(password.get_secret_value(), config.cluster_name))
-                    )
-                },
-                opts=after_install,
-            )
+            self._admin_password(admin_password_hash(password.get_secret_value(), config.cluster_name), in_namespace)
 
         # argocd-server has created `default` by the time the release is ready, so a create would fail with
         # AlreadyExists: a patch takes the fields over instead. Kept on delete: deleting the patch would hand its
@@ -193,6 +187,42 @@ class ArgoCd(pulumi.ComponentResource):
         self._custom("root", root_application(config), with_sources)
 
         self.register_outputs({"url": self.url, "chartVersion": chart.version, "rootApplication": ROOT_APPLICATION})
+
+    def _admin_password(self, password_hash: str, in_namespace: pulumi.ResourceOptions) -> None:
+        """Patch the admin password hash, and the time it last changed, into the chart's argocd-secret.
+
+        A patch, not chart values: the hash would otherwise sit in the `argocd` Application's valuesObject, readable
+        by anyone allowed to get that Application. Argo CD refuses admin sessions issued before
+        `admin.passwordMtime` (util/session/sessionmanager.go, v3.4.4), so a new password ends the old sessions.
+        The time must be the real moment of the change, never a later one (a future mtime would refuse new logins
+        too) and never the time of each run: it is the creation time of a small Secret that holds a digest of the
+        hash and is replaced exactly when the hash changes, stamped by the API server whose clock also stamps
+        Argo CD's tokens.
+        """
+        digest = hashlib.sha256(password_hash.encode()).hexdigest()
+        changed = k8s.core.v1.Secret(
+            ADMIN_PASSWORD_CHANGE_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ADMIN_PASSWORD_CHANGE_SECRET, namespace=ARGOCD_NAMESPACE, labels=_PART_OF_ARGOCD
+            ),
+            type="Opaque",
+            data={"digest": pulumi.Output.secret(_b64(digest))},
+            opts=pulumi.ResourceOptions.merge(
+                in_namespace, pulumi.ResourceOptions(replace_on_changes=["data"], delete_before_replace=True)
+            ),
+        )
+        mtime = changed.metadata.apply(_creation_time)
+        k8s.core.v1.SecretPatch(
+            "argocd-admin-password",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name="argocd-secret",
+                namespace=ARGOCD_NAMESPACE,
+                # argocd-server wrote a generated hash into this key at start-up.
+                annotations={PATCH_FORCE: "true"},
+            ),
+            data={"admin.password": pulumi.Output.secret(_b64(password_hash)), "admin.passwordMtime": mtime},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, changed]),
+        )
 
     def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.NamespacePatch:
         # A Patch resource creates by server-side apply, which creates the object when it is missing and takes it
