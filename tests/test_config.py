@@ -179,6 +179,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("'https://argocd.acme.test'", "argocd.example.com"),
     ),
     (
+        "adopting a kept Argo CD release on a spoke",
+        nested(GCP_DEV, "argocd.adoptRelease", True),
+        None,
+        "platform:argocd.adoptRelease",
+        ("spoke", "mgmt"),
+    ),
+    (
         "an existing cluster without its context",
         {**base_config("existing", "local"), "cluster": {"existing": {}}},
         None,

@@ -310,6 +310,11 @@ def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[st
             f"{_key(['argocd', 'hostname'])}: is required when argocd.sso is set: the OIDC provider sends users back "
             "to https://<hostname>/auth/callback; set the UI's public host name, e.g. argocd.example.com"
         )
+    if not config.is_hub and argocd.adopt_release:
+        errors.append(
+            f"{_key(['argocd', 'adoptRelease'])}: true is not allowed on a spoke, which installs no Argo CD; "
+            "set it on the hub (mgmt) or a standalone stack"
+        )
     if config.env in {"staging", "prod", "mgmt"} and argocd.admin_enabled:
         errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
 
