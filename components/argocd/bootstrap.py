@@ -1,9 +1,9 @@
 """The Argo CD seed: namespaces, the bootstrap Helm release, its Secrets, the AppProjects, the root Application
 and the `argocd` Application through which Argo CD manages itself from then on.
 
-Handover: the Helm release installs Argo CD once. It ignores later changes to its chart, version and values and
-is retained on delete, so Pulumi never upgrades, reverts or uninstalls what the `argocd` Application now owns;
-that Application carries the same chart, version and values, and every later change goes through it.
+Handover: the Helm release installs Argo CD once. It ignores every later change of its inputs and is retained on
+delete, so Pulumi never upgrades, downgrades, reverts or uninstalls what the `argocd` Application now owns; that
+Application carries the same chart, version and values, and every later change goes through it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ RELEASE_IGNORED_CHANGES = ["*"]
 provider never runs `helm upgrade` (which would re-apply the install-time chart and values over what the `argocd`
 Application deployed since). A root `*` resets every input to its old value, and drops inputs added later
 (pulumi/pulumi pkg/resource/deploy/step_generator.go processIgnoreChanges, sdk/go/common/resource/
-properties_path.go PropertyPath.reset; TestReset "Single wildcard at root"; HEAD 1b59498, 2026-08-21)."""
+properties_path.go PropertyPath.reset; TestReset "Single wildcard at root", since v3.73.0)."""
 ADMIN_PASSWORD_CHANGE_SECRET = "argocd-admin-password-change"
 """Holds a digest of the admin password hash; its creation time is the password's `admin.passwordMtime`."""
 RELEASE_ID = f"{ARGOCD_NAMESPACE}/{RELEASE_NAME}"
