@@ -53,11 +53,13 @@ async def main() -> None:
         # The hub's Argo CD registers its own cluster and generates the platform services for every registered
         # cluster; both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
         on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
-        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane` annotation.
+        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane`
+        # annotation; depending on its grants keeps them through a hub destroy the teardown guard refuses.
+        metadata, crossplane_grants = with_crossplane_identity(cluster, config)
         registration = ClusterRegistration(
             f"{config.cluster_name}-registration",
             ClusterRegistrationArgs(
-                metadata=with_crossplane_identity(cluster, config), config=config, hub=True, depends_on=[sealing_key]
+                metadata=metadata, config=config, hub=True, depends_on=[sealing_key, *crossplane_grants]
             ),
             opts=on_argocd,
         )

@@ -51,6 +51,8 @@ def base_config(cloud: str = "gcp", env: str = "dev", **overrides: Any) -> dict[
         config["topology"] = {"hubStack": "acme/platform/mgmt"}
     if env in {"mgmt", "staging", "prod"}:
         config["argocd"] = {"sso": {"issuer": "https://login.acme.test", "clientId": "argocd"}}
+        if env == "mgmt":
+            config["argocd"]["hostname"] = "argocd.acme.test"  # SSO needs a callback URL on the hub
         config["argocdOidcClientSecret"] = "s3cret-oidc"
     if config["region"] is None:
         del config["region"]

@@ -4,6 +4,7 @@ stack, how the bootstrap release hands over to the `argocd` Application, and tha
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,22 @@ from typing import Any
 import pytest
 
 from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
+from components.argocd.bootstrap import ADMIN_PASSWORD_CHANGE_SECRET
 from components.argocd.credentials import admin_password_hash
 from components.catalog import load_catalog
 from tests.conftest import base_config, one
+from tools.plan.mocks.kubernetes import CREATION_TIMESTAMP
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 from tools.plan.writer import HELM_RELEASE, write_plan
 
 RELEASE = HELM_RELEASE
 NAMESPACE = "kubernetes:core/v1:Namespace"
+NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 SECRET = "kubernetes:core/v1:Secret"
 SECRET_PATCH = "kubernetes:core/v1:SecretPatch"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APP_PROJECT_PATCH = "kubernetes:argoproj.io/v1alpha1:AppProjectPatch"
 
 # Plain values of every secret the test configs set; none of them, nor its base64 form, may reach a plan file.
 SECRETS = {
@@ -58,6 +63,7 @@ MGMT_FULL = base_config(
     "mgmt",
     domains=DOMAINS,
     argocd={
+        "hostname": "argocd.acme.test",
         "sso": {
             "issuer": "https://login.acme.test",
             "clientId": "argocd",
@@ -109,6 +115,22 @@ def test_hub_stacks_seed_argocd_and_workload_stacks_do_not(shipped_plans: dict[s
         assert plan.by_type(RELEASE) == [] and plan.by_type("platform:argocd:ArgoCd") == [], stack
 
 
+def test_the_hub_is_reached_at_its_host_name_and_a_laptop_through_a_port_forward(
+    shipped_plans: dict[str, Plan],
+) -> None:
+    # argocd-cm `url` (SSO callbacks) and notifications' argocdUrl both default to https://<global.domain> in the
+    # chart (argo-cd 10.1.1 templates/_helpers.tpl argo-cd.config.cm.presets, argocd-notifications-cm.yaml).
+    mgmt = shipped_plans["mgmt"]
+    assert mgmt.outputs["argocdUrl"] == "https://argocd.example.com"
+    values = one(mgmt, RELEASE).inputs["values"]
+    assert values["global"]["domain"] == "argocd.example.com"
+    assert values["server"]["ingress"]["hostname"] == "argocd.example.com"
+    assert "url" not in values["configs"]["cm"] and "argocdUrl" not in values["notifications"], "one source: domain"
+    local = shipped_plans["local"]
+    assert local.outputs["argocdUrl"] == "https://localhost:8080"
+    assert "ingress" not in one(local, RELEASE).inputs["values"]["server"]
+
+
 def test_everything_runs_on_the_clusters_provider(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
         plan = shipped_plans[stack]
@@ -121,7 +143,10 @@ def test_everything_runs_on_the_clusters_provider(shipped_plans: dict[str, Plan]
 def test_namespaces_carry_the_semantic_labels_and_outlive_the_program(shipped_plans: dict[str, Plan]) -> None:
     mgmt = shipped_plans["mgmt"]
     for name, service in (("argocd", "argocd"), ("crossplane-system", "crossplane")):
-        namespace = named(mgmt, NAMESPACE, name)
+        # A patch: `pulumi destroy` keeps the namespace, and a plain Namespace would fail the next `up` with
+        # AlreadyExists; server-side apply creates a missing one and takes over a kept one.
+        assert [r.name for r in mgmt.by_type(NAMESPACE) if r.name == name] == []
+        namespace = named(mgmt, NAMESPACE_PATCH, name)
         assert namespace.inputs["metadata"]["labels"] == {
             "project": "platform",
             "service": service,
@@ -130,14 +155,28 @@ def test_namespaces_carry_the_semantic_labels_and_outlive_the_program(shipped_pl
             "backstage.io/kubernetes-id": f"platform-{service}",
             "app.kubernetes.io/managed-by": "pulumi",
         }
+        assert namespace.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
         assert namespace.protect and namespace.retain_on_delete, name
     local = shipped_plans["local"]
     seeded = [
-        r.name for r in local.by_type(NAMESPACE) if (r.parent_urn or "").endswith("platform:argocd:ArgoCd::argocd")
+        r.name
+        for r in local.by_type(NAMESPACE_PATCH)
+        if (r.parent_urn or "").endswith("platform:argocd:ArgoCd::argocd")
     ]
     assert seeded == ["argocd"]
-    assert named(local, NAMESPACE, "argocd").inputs["metadata"]["labels"]["env"] == "local"
-    assert not named(local, NAMESPACE, "argocd").protect
+    assert named(local, NAMESPACE_PATCH, "argocd").inputs["metadata"]["labels"]["env"] == "local"
+    assert not named(local, NAMESPACE_PATCH, "argocd").protect
+
+
+def test_nothing_the_seed_creates_can_already_exist_on_a_kept_cluster(shipped_plans: dict[str, Plan]) -> None:
+    """What `pulumi destroy` keeps (retainOnDelete) is still on the cluster at the next `up`: each such object must
+    be a Patch resource (server-side apply upserts) or be the release, which is adopted by `argocd.adoptRelease`."""
+    for stack in ("local", "mgmt"):
+        plan = shipped_plans[stack]
+        kept = [r for r in plan.resources if r.retain_on_delete and r.type.startswith("kubernetes:")]
+        assert kept, stack
+        plain = [(r.type, r.name) for r in kept if not r.type.endswith("Patch") and r.type != RELEASE]
+        assert plain == [], f"{stack}: a kept object created plainly fails the next `up` with AlreadyExists"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -158,10 +197,20 @@ def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[
         assert (inputs["name"], inputs["namespace"]) == ("argocd", "argocd")
         # No keyring or verification: a keyring read from the runner's home is a perpetual diff (HARDENING #9).
         assert not {"keyring", "verify", "devel"} & set(inputs)
-        assert set(release.ignore_changes) >= {"chart", "version", "values", "repositoryOpts"}
-        assert release.ignore_changes == RELEASE_IGNORED_CHANGES
+        # Every input, not a list of them: any tracked input (a timeout, a provider default) that changed would
+        # make the provider run `helm upgrade` with the install-time chart and values, downgrading Argo CD.
+        assert release.ignore_changes == RELEASE_IGNORED_CHANGES == ["*"]
+        assert release.import_id == "", "a first install creates the release"
         assert release.retain_on_delete, "removing the seed must never uninstall Argo CD"
         assert release.protect == protected
+
+
+def test_a_release_kept_by_an_earlier_destroy_is_adopted_on_request(run_config: RunConfig) -> None:
+    config = base_config("existing", "local", argocd={"adoptRelease": True})
+    release = one(run_config(config), RELEASE)
+    # Imported by its provider id (`<namespace>/<name>`); no input needs to match, as every input is ignored.
+    assert release.import_id == "argocd/argocd"
+    assert release.ignore_changes == ["*"] and release.retain_on_delete
 
 
 def test_self_application_deploys_the_same_chart_version_and_values(shipped_plans: dict[str, Plan]) -> None:
@@ -307,6 +356,25 @@ def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run
     # Admin disabled (mgmt): the password is not used; unset (the shipped local stack): Argo CD generates one.
     assert run_config(MGMT_FULL).by_type(SECRET_PATCH) == []
     assert run_config(base_config("existing", "local")).by_type(SECRET_PATCH) == []
+
+
+def test_a_new_admin_password_ends_the_sessions_issued_before_it(run_config: RunConfig) -> None:
+    plan = run_config(LOCAL_FULL)
+    patch = one(plan, SECRET_PATCH)
+    change = named(plan, SECRET, ADMIN_PASSWORD_CHANGE_SECRET)
+    # admin.passwordMtime is the creation time of the change marker (the mocks stamp it like the API server).
+    assert "argocd-admin-password-change" in depends_on(plan, patch)
+    assert _b64(CREATION_TIMESTAMP) in plan.secret_values, "the patch's data, mtime included, is secret"
+    # Replaced, and so stamped anew, exactly when the hash changes; same password, same digest: no new time.
+    assert change.replace_on_changes == ["data"] and change.delete_before_replace
+    digest = hashlib.sha256(admin_password_hash(SECRETS["admin"], "cluster-local").encode()).hexdigest()
+    assert _b64(digest) in plan.secret_values
+    again = run_config(LOCAL_FULL)
+    assert _b64(digest) in again.secret_values
+    other = run_config({**LOCAL_FULL, "argocdAdminPassword": "an0ther-Passw0rd"})
+    assert _b64(digest) not in other.secret_values
+    # Nothing when the admin is off or Argo CD keeps its generated password.
+    assert not [r for r in run_config(MGMT_FULL).by_type(SECRET) if r.name == ADMIN_PASSWORD_CHANGE_SECRET]
 
 
 def test_an_admin_password_hash_is_used_as_given(run_config: RunConfig) -> None:

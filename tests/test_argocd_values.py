@@ -173,7 +173,7 @@ def test_sso_groups_map_to_roles_and_the_client_secret_is_a_reference() -> None:
 
 def test_a_group_that_would_break_policy_csv_is_refused() -> None:
     config = base_config("existing", "mgmt")
-    config["argocd"] = {"sso": {**config["argocd"]["sso"], "adminGroups": ["admins, role:admin"]}}
+    config["argocd"] = {**config["argocd"], "sso": {**config["argocd"]["sso"], "adminGroups": ["admins, role:admin"]}}
     with pytest.raises(ValueError, match=r"argocd.sso.adminGroups: group 'admins, role:admin'"):
         argocd_values(stack_config(config))
 
@@ -185,7 +185,7 @@ def test_no_secret_is_in_the_values(case: str) -> None:
 
 
 def test_the_server_is_internal_unless_a_hostname_puts_it_behind_a_tls_ingress() -> None:
-    internal = argocd_values(stack_config(CONFIGS["mgmt"]))
+    internal = argocd_values(stack_config(CONFIGS["local"]))
     assert internal["server"]["service"] == {"type": "ClusterIP"}
     assert "ingress" not in internal["server"]
     assert internal["configs"]["params"]["server.insecure"] == "false"

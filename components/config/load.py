@@ -305,6 +305,16 @@ def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[st
     argocd = config.argocd
     if config.is_hub and not argocd.admin_enabled and argocd.sso is None:
         errors.append(f"{_key(['argocd', 'sso'])}: is required when argocd.adminEnabled is false, or nobody can log in")
+    if config.is_hub and argocd.sso is not None and argocd.hostname is None:
+        errors.append(
+            f"{_key(['argocd', 'hostname'])}: is required when argocd.sso is set: the OIDC provider sends users back "
+            "to https://<hostname>/auth/callback; set the UI's public host name, e.g. argocd.example.com"
+        )
+    if not config.is_hub and argocd.adopt_release:
+        errors.append(
+            f"{_key(['argocd', 'adoptRelease'])}: true is not allowed on a spoke, which installs no Argo CD; "
+            "set it on the hub (mgmt) or a standalone stack"
+        )
     if config.env in {"staging", "prod", "mgmt"} and argocd.admin_enabled:
         errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
 

@@ -58,6 +58,8 @@ ENVIRONMENTS: tuple[str, ...] = Env.__args__  # type: ignore[attr-defined]
 CLOUDS: tuple[str, ...] = Cloud.__args__  # type: ignore[attr-defined]
 
 _K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
+# A DNS name of two or more labels (RFC 1123), lower case: an ingress host and certificate name take no more.
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _GIT_URL = re.compile(r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+)$")
 # Machine type spellings per cloud: `e2-standard-4`, `m6i.xlarge`, `Standard_D4s_v5`.
 MACHINE_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -293,12 +295,26 @@ class ArgoCdSettings(_Model):
     sso: SsoSettings | None = None
     """OIDC single sign-on; required when `adminEnabled` is false."""
     hostname: str | None = None
-    """Public host name of the Argo CD UI through an ingress with TLS; unset keeps the server internal."""
+    """Public host name of the Argo CD UI (e.g. argocd.example.com), served through the platform's ingress (kong)
+    with a cert-manager certificate, and the URL of SSO callbacks and notification links; required with `sso`.
+    Unset keeps the server internal (`kubectl port-forward`)."""
     notifications: NotificationSettings | None = None
     """Where sync failures, degraded health, stuck waves and syncs of platform apps are reported."""
     controller_shards: int = Field(default=1, ge=1, le=10)
     """Application controller replicas the registered clusters are spread over with Argo CD's consistent-hashing
     sharding; 1 (the default) runs one unsharded controller. Pays from about 50 clusters (README, Ordering)."""
+    adopt_release: bool = False
+    """Take over the Helm release `argocd` that an earlier `pulumi destroy` left on the cluster (it is kept on
+    delete) instead of installing it: set it when `up` fails with `cannot re-use a name that is still in use`."""
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTNAME.match(value):
+            raise ValueError(
+                f"'{value}' is not a host name; use a DNS name such as argocd.example.com, without scheme, port or path"
+            )
+        return value
 
 
 class GitCredential(_Model):
