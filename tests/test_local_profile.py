@@ -105,3 +105,18 @@ def test_argo_cd_answers_on_localhost_through_the_kind_port_mapping(shipped_plan
     assert spec["selector"] == {"app.kubernetes.io/name": "argocd-server", "app.kubernetes.io/instance": "argocd"}
     assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": 8080, "nodePort": 30443, "protocol": "TCP"}]
     assert not shipped_plans["mgmt"].by_type("kubernetes:core/v1:Service"), "only where argocd.nodePort is set"
+
+
+def test_the_e2e_workflow_runs_the_readmes_two_commands_and_always_tears_down() -> None:
+    workflow = yaml.safe_load((PROJECT / ".github/workflows/e2e-local.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    runs = [step.get("run", "") for step in job["steps"]]
+    readme = (PROJECT / "README.md").read_text()
+    for command in ("make up-local", "make test"):
+        assert f"{command}   #" in readme or f"{command}       #" in readme
+        assert any(run.startswith(command) for run in runs), command
+    assert any("--summary ${GITHUB_STEP_SUMMARY}" in run for run in runs), "the measured time in the job summary"
+    assert any("tools.local.ready" in run for run in runs), "asserts every Application Synced and Healthy"
+    destroy = job["steps"][-1]
+    assert destroy["run"] == "make destroy-local" and destroy["if"] == "always()"
+    assert workflow["permissions"] == {} and job["permissions"] == {"contents": "read"}
