@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load_stack_config
-from components.gitserver import SEED_SCRIPT
+from components.gitserver import SEED_IMAGE, SEED_SCRIPT
 from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG
 from components.gitserver.seed import folder_files, seed_archive, seeds_digest
 from tests.conftest import base_config, raw_config
@@ -124,14 +124,15 @@ def test_an_archive_holds_exactly_the_folders_files_and_is_reproducible(tmp_path
         assert tar.extractfile("k8s/a/values.yaml").read() == b"a: 1\n"  # type: ignore[union-attr]
 
 
-def test_the_digest_follows_every_byte_path_and_the_script() -> None:
+def test_the_digest_follows_every_byte_path_the_script_and_the_image() -> None:
     base = {"platform-gitops": {"a/values.yaml": b"x: 1\n"}}
-    digest = seeds_digest(base, SEED_SCRIPT)
-    assert seeds_digest({"platform-gitops": {"a/values.yaml": b"x: 2\n"}}, SEED_SCRIPT) != digest
-    assert seeds_digest({"platform-gitops": {"b/values.yaml": b"x: 1\n"}}, SEED_SCRIPT) != digest
-    assert seeds_digest({"other-gitops": {"a/values.yaml": b"x: 1\n"}}, SEED_SCRIPT) != digest
-    assert seeds_digest(base, SEED_SCRIPT + "\n") != digest
-    assert seeds_digest(base, SEED_SCRIPT) == digest
+    digest = seeds_digest(base, SEED_SCRIPT, SEED_IMAGE)
+    assert seeds_digest({"platform-gitops": {"a/values.yaml": b"x: 2\n"}}, SEED_SCRIPT, SEED_IMAGE) != digest
+    assert seeds_digest({"platform-gitops": {"b/values.yaml": b"x: 1\n"}}, SEED_SCRIPT, SEED_IMAGE) != digest
+    assert seeds_digest({"other-gitops": {"a/values.yaml": b"x: 1\n"}}, SEED_SCRIPT, SEED_IMAGE) != digest
+    assert seeds_digest(base, SEED_SCRIPT + "\n", SEED_IMAGE) != digest
+    assert seeds_digest(base, SEED_SCRIPT, "code.forgejo.org/forgejo/forgejo:13.0.4-rootless") != digest
+    assert seeds_digest(base, SEED_SCRIPT, SEED_IMAGE) == digest
 
 
 def test_the_seed_script_passes_shellcheck() -> None:

@@ -34,9 +34,11 @@ from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG, f
 from components.gitserver.seed import Seed, folder_files, seed_archive, seeds_digest
 from components.naming import PLATFORM_PROJECT, semantic_labels
 
-__all__ = ["READER_USER", "SEED_SCRIPT", "GitServer", "GitServerArgs", "seeds_of"]
+__all__ = ["READER_USER", "SEED_IMAGE", "SEED_SCRIPT", "GitServer", "GitServerArgs", "seeds_of"]
 
 SEED_SCRIPT = (Path(__file__).with_name("seed.sh")).read_text()
+SEED_IMAGE = f"{IMAGE}:{IMAGE_TAG}-rootless"
+"""The server's own image (the chart's `gitea.image` with image.rootless): bash, git, curl and tar are in it."""
 READER_USER = "argocd"
 """The read-only account Argo CD clones with."""
 ADMIN_SECRET = "forgejo-admin"
@@ -128,7 +130,7 @@ class GitServer(pulumi.ComponentResource):
 
         seeds = seeds_of(config)
         contents = {seed.repository: folder_files(seed.folder) for seed in seeds}
-        digest = seeds_digest(contents, SEED_SCRIPT)
+        digest = seeds_digest(contents, SEED_SCRIPT, SEED_IMAGE)
         self.seed_job_name = f"seed-{digest[:12]}"
         seed_data = k8s.core.v1.ConfigMap(
             "gitserver-seed",
@@ -212,7 +214,7 @@ class GitServer(pulumi.ComponentResource):
         }
         container = k8s.core.v1.ContainerArgs(
             name="seed",
-            image=f"{IMAGE}:{IMAGE_TAG}-rootless",
+            image=SEED_IMAGE,
             command=["/bin/bash", "/seed/seed.sh"],
             env=[
                 *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in plain.items()),

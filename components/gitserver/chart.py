@@ -24,12 +24,16 @@ __all__ = ["CHART", "CHART_VERSION", "IMAGE", "IMAGE_TAG", "forgejo_values"]
 
 CHART = "oci://code.forgejo.org/forgejo-helm/forgejo"
 CHART_VERSION = "15.0.2"
-"""A published 15.x release (Forgejo 13): pinned by others with its sha256 (nix autoDeployCharts, forgejo 15.0.2)."""
+"""A published release of the 15.x line (Forgejo 13), whose values and templates are the ones verified above; other
+users pin this exact version with its sha256 (found by searching public code). The OCI registry's tag list runs
+to 17.x today; a bump re-runs `python -m tools.local.gitserver_keys` against the new chart."""
 IMAGE = "code.forgejo.org/forgejo/forgejo"
 IMAGE_TAG = "13.0.3"
-"""The Forgejo release the chart's 15.x line ends on (Chart.yaml appVersion at e78fa53); pinned, not the chart's
-appVersion, so a chart bump never moves the server silently. The chart appends `-rootless`."""
-ADMIN_EMAIL = "platform@platform.invalid"
+"""Chart.yaml appVersion at e78fa53 (renovate's "update forgejo docker tag to v13.0.3", 3c7e404); pinned here, not
+left to the chart's appVersion, so the server never moves without a change in this file. The chart appends
+`-rootless`."""
+ADMIN_EMAIL = "platform@local.domain"
+"""In the domain of the chart's own default admin e-mail (values.yaml gitea.admin.email)."""
 
 _RESTRICTED = {
     "allowPrivilegeEscalation": False,

@@ -51,9 +51,11 @@ def seed_archive(files: Mapping[str, bytes]) -> bytes:
     return gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
 
 
-def seeds_digest(contents: Mapping[str, Mapping[str, bytes]], script: str) -> str:
-    """SHA-256 over every repository's name, file paths and bytes, and the seeding script: any edit changes it."""
+def seeds_digest(contents: Mapping[str, Mapping[str, bytes]], script: str, image: str) -> str:
+    """SHA-256 over every repository's name, file paths and bytes, the seeding script and the Job's image: any
+    change names a new Job (a Job's pod template cannot be updated in place)."""
     digest = hashlib.sha256()
+    digest.update(f"{image}\0".encode())
     digest.update(script.encode())
     for repository in sorted(contents):
         digest.update(f"\0repo\0{repository}\0".encode())

@@ -8,11 +8,12 @@
 set -euo pipefail
 
 export HOME=/tmp/home
-mkdir -p "$HOME"
+# The image points TMPDIR at /tmp/gitea; /tmp is the Job's emptyDir under a read-only root file system.
+mkdir -p "$HOME" "${TMPDIR:-/tmp}"
 umask 077
 printf 'machine %s login %s password %s\n' "$HOST" "$ADMIN_USER" "$ADMIN_PASSWORD" >"$HOME/.netrc"
 git config --global user.name "platform seed"
-git config --global user.email "seed@platform.invalid"
+git config --global user.email "seed@local.domain"
 git config --global init.defaultBranch main
 
 api() {
@@ -30,7 +31,7 @@ echo "waiting for $BASE_URL"
 until curl --fail --silent --output /dev/null "$BASE_URL/api/healthz"; do sleep 3; done
 
 # Argo CD's account: created once, its password kept equal to the Pulumi secret on every run.
-user_json=$(printf '{"username":"%s","login_name":"%s","source_id":0,"email":"%s@platform.invalid","password":"%s","must_change_password":false}' \
+user_json=$(printf '{"username":"%s","login_name":"%s","source_id":0,"email":"%s@local.domain","password":"%s","must_change_password":false}' \
   "$READER_USER" "$READER_USER" "$READER_USER" "$READER_PASSWORD")
 if api GET "/users/$READER_USER" >/dev/null 2>&1; then
   api PATCH "/admin/users/$READER_USER" <<<"$user_json" >/dev/null
