@@ -59,7 +59,8 @@ def test_make_up_local_names_every_missing_tool_within_5_s_and_builds_nothing(tm
     started = time.monotonic()
     result = subprocess.run(
         ["make", "--no-print-directory", "-C", str(PROJECT), "up-local"],
-        env={"PATH": path, "HOME": str(tmp_path)},
+        # A clone that ran `make up-local` before has .tools/bin: the check must not find kind there.
+        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
         capture_output=True,
         text=True,
         timeout=30,
@@ -197,3 +198,51 @@ def test_the_script_needs_only_the_standard_library() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def fake_tool(tmp_path: Path, name: str, version_line: str) -> str:
+    bin_dir = tmp_path / f"{name}-bin"
+    bin_dir.mkdir()
+    script = bin_dir / name
+    script.write_text(f"#!/bin/sh\necho '{version_line}'\n")
+    script.chmod(0o755)
+    return str(bin_dir)
+
+
+def test_another_kind_release_is_replaced_by_the_pinned_one_but_any_kind_deletes(tmp_path: Path) -> None:
+    served = stand_in_release()
+    dest = tmp_path / "tools"
+    path = os.pathsep.join(
+        [
+            fake_docker(tmp_path, 0),
+            fake_tool(tmp_path, "kind", "kind v0.20.0 go1.20.4 linux/amd64"),
+            fake_tool(tmp_path, "pulumi", "v3.200.0"),
+            bare_path(tmp_path),
+        ]
+    )
+    lines: list[str] = []
+    assert check(path, allow_install=False, plat=LINUX, dest=dest, fetch=served.__getitem__, out=lines.append) == 0
+    assert lines == [], "make destroy-local: the kind at hand deletes the cluster"
+    assert check(path, allow_install=True, plat=LINUX, dest=dest, fetch=served.__getitem__, out=lines.append) == 0
+    assert lines == [
+        f"kind: v0.20.0 found at {tmp_path}/kind-bin/kind, but the local cluster needs {KIND_VERSION}; "
+        f"installing {KIND_VERSION} into {dest} (checksum verified)"
+    ]
+    assert (dest / "kind").is_file() and not (dest / "pulumi").exists(), "any Pulumi 3 CLI runs the program"
+
+
+def test_make_destroy_local_names_a_missing_tool_and_touches_nothing(tmp_path: Path) -> None:
+    path = os.pathsep.join([fake_docker(tmp_path, 0), bare_path(tmp_path, "make", "python3", "sh", "bash", "env")])
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(PROJECT), "destroy-local"],
+        # A clone that ran `make up-local` before has .tools/bin: the check must not find kind there.
+        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert [line.split(":")[0] for line in result.stdout.splitlines()[:2]] == ["kind", "pulumi"]
+    assert "pulumi destroy" not in result.stdout + result.stderr
+    assert not (tmp_path / "tools").exists()

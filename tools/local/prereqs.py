@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-TOOLS_DIR = PROJECT_DIR / ".tools" / "bin"
+TOOLS_DIR = Path(os.environ.get("PLATFORM_TOOLS_DIR", PROJECT_DIR / ".tools" / "bin"))
+"""Where kind and pulumi are installed (the Makefile puts it first on PATH); the tests point it elsewhere."""
 KIND_VERSION = "v0.32.0"
 """kubernetes-sigs/kind tag v0.32.0 (2026-06-02); its default node image is pinned in tools/local/kind.yaml."""
 PULUMI_VERSION = "3.272.0"
@@ -210,12 +211,34 @@ class _Tool:
     version: str
     install: Callable[[Platform, Path, Fetch], Path]
     command: Callable[[Platform], str]
+    exact: bool
+    """Another version will not do: kind's node images are built for one kind release (kind.yaml pins one)."""
 
 
 _TOOLS = (
-    _Tool("kind", KIND_VERSION, install_kind, kind_install_command),
-    _Tool("pulumi", f"v{PULUMI_VERSION}", install_pulumi, lambda _plat: pulumi_install_command()),
+    _Tool("kind", KIND_VERSION, install_kind, kind_install_command, exact=True),
+    _Tool("pulumi", f"v{PULUMI_VERSION}", install_pulumi, lambda _plat: pulumi_install_command(), exact=False),
 )
+
+
+def found_version(binary: str) -> str:
+    """The first word after the name in `<tool> version` (`kind v0.32.0 go1.25 linux/amd64`), or `unknown`."""
+    try:
+        result = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=3, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    words = result.stdout.split()
+    return words[1] if len(words) > 1 else "unknown"
+
+
+def _unusable(tool: _Tool, path: str, dest: Path, *, exact: bool) -> str | None:
+    """Why `tool` cannot be used as found (None when it can): absent, or another version where one is pinned."""
+    binary = _which(tool.name, path, dest)
+    if binary is None:
+        return "not installed"
+    if exact and tool.exact and (version := found_version(binary)) != tool.version:
+        return f"{version} found at {binary}, but the local cluster needs {tool.version}"
+    return None
 
 
 def check(
@@ -233,16 +256,19 @@ def check(
     docker = docker_problem(path)
     if docker is not None:
         problems.append(docker)
-    missing = [tool for tool in _TOOLS if _which(tool.name, path, dest) is None]
-    for tool in missing:
+    # Only a cluster about to be created needs the pinned kind; any kind deletes one (`--no-install`).
+    unusable = {tool: _unusable(tool, path, dest, exact=allow_install) for tool in _TOOLS}
+    for tool, reason in unusable.items():
+        if reason is None:
+            continue
         if docker is None and allow_install:
-            out(f"{tool.name}: not found; installing {tool.version} into {dest} (checksum verified)")
+            out(f"{tool.name}: {reason}; installing {tool.version} into {dest} (checksum verified)")
             try:
                 tool.install(plat, dest, fetch)
                 continue
             except (OSError, ChecksumError) as error:
                 out(f"{tool.name}: install failed: {error}")
-        problems.append(f"{tool.name}: not installed; install {tool.version} with: {tool.command(plat)}")
+        problems.append(f"{tool.name}: {reason}; install {tool.version} with: {tool.command(plat)}")
     for line in problems:
         out(line)
     if problems:
