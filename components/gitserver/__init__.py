@@ -76,7 +76,7 @@ class GitServer(pulumi.ComponentResource):
     repositories: list[RepositoryCredential]
     """Credential templates for Argo CD: one prefix covers every seeded repository."""
     seed_job_name: str
-    """`seed-<digest>`: a new name, and a new run, whenever a seeded file or the script changes."""
+    """`seed-<digest>`: a new name, and a new run, whenever a seeded file, the script or the image changes."""
 
     def __init__(self, name: str, args: GitServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitserver:GitServer", name, None, opts)

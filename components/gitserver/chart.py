@@ -9,8 +9,9 @@ head e78fa53, 2025-12-10):
 - README "Installing": the chart is published only as OCI, oci://code.forgejo.org/forgejo-helm/forgejo.
 - templates/_helpers.tpl `gitea.image`: registry/repository:tag plus `-rootless` when image.rootless (default).
 - templates/gitea/deployment.yaml: GITEA_ADMIN_USERNAME/PASSWORD come from the keys `username` and `password` of
-  `gitea.admin.existingSecret`; the containers mount emptyDir /tmp and the data volume /data, so the
-  `containerSecurityContext` example of values.yaml (read-only root file system, user 1000) runs.
+  `gitea.admin.existingSecret` (templates/gitea/admin-secret.yaml then renders no Secret of its own); the
+  containers mount emptyDir /tmp and the data volume /data, so the `containerSecurityContext` example of
+  values.yaml (read-only root file system, user 1000) runs.
 - templates/gitea/http-svc.yaml: the HTTP Service is `{release}-http` on `service.http.port` (3000).
 """
 
