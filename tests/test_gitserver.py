@@ -7,6 +7,7 @@ import base64
 import gzip
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -256,3 +257,117 @@ def test_no_placeholder_host_anywhere_in_the_local_plan(shipped_plans: dict[str,
     for placeholder in ("example-org", "example.com", "example.test", "github.com/"):
         assert placeholder not in text, placeholder
     assert PLATFORM_REPO in text and "gitserver-seed" in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The seeding script, run for real against local bare repositories (a stand-in `curl` answers the server's API)
+# ---------------------------------------------------------------------------------------------------------
+
+FAKE_CURL = """#!/bin/bash
+# Records each API call (arguments, and the JSON body from stdin) and answers like the server would.
+printf '%s\\n' "$*" >> "$CALLS"
+if [[ " $* " == *" --data @- "* ]]; then printf 'body %s\\n' "$(cat)" >> "$CALLS"; fi
+if [[ "$*" == */api/v1/users/argocd && ! -e "$CALLS.user" ]]; then exit 22; fi  # 404 until created
+if [[ "$*" == *"-X POST"*/admin/users ]]; then touch "$CALLS.user"; fi
+exit 0
+"""
+
+
+class SeedRun:
+    """The script with its environment: bare repositories as the server, archives as the ConfigMap."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.root = tmp_path
+        self.server = tmp_path / "server"
+        self.seed_dir = tmp_path / "seed"
+        self.calls = tmp_path / "calls.log"
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "curl").write_text(FAKE_CURL)
+        (bin_dir / "curl").chmod(0o755)
+        self.path = f"{bin_dir}:{os.environ['PATH']}"
+        for repository in ("platform-gitops", "shop-gitops"):
+            # Forgejo names the first pushed branch the default one; a bare repository on `main` does the same.
+            bare = self.server / "platform" / f"{repository}.git"
+            subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare)], check=True)
+
+    def run(self, contents: dict[str, dict[str, bytes]]) -> str:
+        self.seed_dir.mkdir(exist_ok=True)
+        for repository, files in contents.items():
+            (self.seed_dir / f"{repository}.tar.gz").write_bytes(seed_archive(files))
+        env = {
+            "PATH": self.path,
+            "CALLS": str(self.calls),
+            "BASE_URL": f"file://{self.server}",
+            "HOST": "forgejo-http.platform-local-gitserver.svc.cluster.local",
+            "OWNER": "platform",
+            "REPOSITORIES": " ".join(contents),
+            "SEED_DIGEST": seeds_digest(contents, SEED_SCRIPT, SEED_IMAGE),
+            "ADMIN_USER": "platform",
+            "ADMIN_PASSWORD": "admin-pw",
+            "READER_USER": "argocd",
+            "READER_PASSWORD": "reader-pw",
+            "SEED_DIR": str(self.seed_dir),
+            "WORK_DIR": str(self.root / "tmp"),
+            "TMPDIR": str(self.root / "tmp" / "gitea"),
+        }
+        script = Path(__file__).parents[1] / "components" / "gitserver" / "seed.sh"
+        result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def tree(self, repository: str) -> dict[str, bytes]:
+        bare = self.server / "platform" / f"{repository}.git"
+        names = subprocess.run(
+            ["git", "-C", str(bare), "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return {
+            name: subprocess.run(
+                ["git", "-C", str(bare), "show", f"main:{name}"], capture_output=True, check=True
+            ).stdout
+            for name in names
+        }
+
+    def commits(self, repository: str) -> int:
+        bare = self.server / "platform" / f"{repository}.git"
+        out = subprocess.run(
+            ["git", "-C", str(bare), "rev-list", "--count", "main"], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.strip())
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git on PATH to stand in for the Git server")
+def test_the_script_pushes_each_folder_and_commits_only_changes(tmp_path: Path) -> None:
+    seed = SeedRun(tmp_path)
+    first = {
+        "platform-gitops": {"k8s/platform/_base/kong/values.yaml": b"a: 1\n", "README.md": b"hi\n"},
+        "shop-gitops": {"k8s/local/api/kustomization.yaml": b"resources: []\n"},
+    }
+    out = seed.run(first)
+    assert "platform-gitops: pushed" in out and "shop-gitops: pushed" in out
+    assert seed.tree("platform-gitops") == first["platform-gitops"]
+    assert seed.tree("shop-gitops") == first["shop-gitops"]
+
+    assert "platform-gitops: unchanged" in seed.run(first), "the same files make no commit"
+    assert seed.commits("platform-gitops") == 1
+
+    edited = {**first, "platform-gitops": {"k8s/platform/_base/kong/values.yaml": b"a: 2\n"}}
+    assert "platform-gitops: pushed" in seed.run(edited)
+    assert seed.tree("platform-gitops") == edited["platform-gitops"], "a removed file leaves the repository"
+    assert seed.commits("platform-gitops") == 2
+
+    calls = seed.calls.read_text()
+    assert calls.count("-X POST") == 1 and calls.count("-X PATCH") == 2, "the reader is created once, then updated"
+    assert calls.count("/collaborators/argocd") == 6, "read access on each repository, every run"
+    assert "reader-pw" in calls and "admin-pw" not in calls, "the owner's password never travels in a body"
+    assert "--netrc" in calls and "-u " not in calls
+    netrc = tmp_path / "tmp" / "home" / ".netrc"
+    assert netrc.read_text().split() == [
+        "machine",
+        "forgejo-http.platform-local-gitserver.svc.cluster.local",
+        "login",
+        "platform",
+        "password",
+        "admin-pw",
+    ]
+    assert oct(netrc.stat().st_mode & 0o777) == "0o600"

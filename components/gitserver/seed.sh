@@ -2,12 +2,15 @@
 # Seed the in-cluster Git server: runs in a Job on the server's own image (bash, git, curl, tar).
 # Input: /seed/<repository>.tar.gz (one per repository, from a ConfigMap), and the environment:
 #   BASE_URL, HOST, OWNER, REPOSITORIES (space-separated names), SEED_DIGEST,
-#   ADMIN_USER/ADMIN_PASSWORD (the owner, pushes), READER_USER/READER_PASSWORD (Argo CD's read-only account).
+#   ADMIN_USER/ADMIN_PASSWORD (the owner, pushes), READER_USER/READER_PASSWORD (Argo CD's read-only account);
+#   SEED_DIR and WORK_DIR move /seed and /tmp (the tests run it on a workstation).
 # Each repository gets one commit whose tree is exactly the archive's files, on top of its history; nothing is
 # committed when the tree did not change. Credentials go through ~/.netrc, never a URL or a command line.
 set -euo pipefail
 
-export HOME=/tmp/home
+seed_dir=${SEED_DIR:-/seed}
+work_dir=${WORK_DIR:-/tmp}
+export HOME="$work_dir/home"
 # The image points TMPDIR at /tmp/gitea; /tmp is the Job's emptyDir under a read-only root file system.
 mkdir -p "$HOME" "${TMPDIR:-/tmp}"
 umask 077
@@ -41,7 +44,7 @@ fi
 
 for repository in $REPOSITORIES; do
   url="$BASE_URL/$OWNER/$repository.git"
-  work="/tmp/work/$repository"
+  work="$work_dir/work/$repository"
   rm -rf "$work"
   if git ls-remote --exit-code --heads "$url" main >/dev/null 2>&1; then
     git clone --quiet "$url" "$work"
@@ -51,7 +54,7 @@ for repository in $REPOSITORIES; do
   fi
   # The tree becomes the archive's files: whatever left the folder leaves the repository.
   find "$work" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
-  tar -xzf "/seed/$repository.tar.gz" -C "$work"
+  tar -xzf "$seed_dir/$repository.tar.gz" -C "$work"
   git -C "$work" add --all
   if ! git -C "$work" rev-parse --quiet --verify HEAD >/dev/null || ! git -C "$work" diff --cached --quiet; then
     git -C "$work" commit --quiet --message "Seed from the platform program (${SEED_DIGEST:0:12})"
