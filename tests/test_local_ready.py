@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from tools.local import ready
 from tools.local.ready import (
@@ -154,3 +155,23 @@ def test_the_cli_reads_the_local_clusters_argo_cd_and_writes_the_job_summary(
     monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("stuck"), None))
     assert ready.main(["--timeout", "0"]) == 1
     assert "kong-local: OutOfSync/Degraded" in capsys.readouterr().out
+
+
+class FakeCore:
+    def read_namespaced_secret(self, name: str, namespace: str) -> Any:
+        assert (name, namespace) == ("argocd-initial-admin-secret", "argocd")
+        return type("Secret", (), {"data": {"password": "Z2VuZXJhdGVk"}})()
+
+
+def test_the_password_comes_from_argo_cds_secret_unless_the_stack_set_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(ready, "_clients", lambda config: (None, FakeCore()))
+    assert ready.main(["--password"]) == 0
+    assert capsys.readouterr().out == "generated\n"
+    config = ready._local_config()
+    with_password = config.model_copy(update={"argocd_admin_password": SecretStr("chosen")})
+    assert ready.password_hint(with_password) == (
+        "set by the stack: pulumi config get platform:argocdAdminPassword --stack local"
+    )
+    assert ready.password_hint(config) is None

@@ -33,7 +33,8 @@ api() {
 echo "waiting for $BASE_URL"
 until curl --fail --silent --output /dev/null "$BASE_URL/api/healthz"; do sleep 3; done
 
-# Argo CD's account: created once, its password kept equal to the Pulumi secret on every run.
+# Argo CD's account: created once, its password kept equal to the Pulumi secret on every run. Bodies as the API's
+# modules/structs/admin_user.go reads them (CreateUserOption; EditUserOption requires login_name and source_id).
 user_json=$(printf '{"username":"%s","login_name":"%s","source_id":0,"email":"%s@local.domain","password":"%s","must_change_password":false}' \
   "$READER_USER" "$READER_USER" "$READER_USER" "$READER_PASSWORD")
 if api GET "/users/$READER_USER" >/dev/null 2>&1; then
@@ -64,5 +65,6 @@ for repository in $REPOSITORIES; do
   else
     echo "$repository: unchanged"
   fi
+  # AddCollaboratorOption (modules/structs/repo_collaborator.go): read, write or admin.
   api PUT "/repos/$OWNER/$repository/collaborators/$READER_USER" <<<'{"permission":"read"}' >/dev/null
 done

@@ -29,6 +29,7 @@ __all__ = [
     "app_state",
     "format_duration",
     "main",
+    "password_hint",
     "progress",
     "progress_line",
     "summary_lines",
@@ -238,6 +239,14 @@ def _reader(custom: Any) -> Callable[[], tuple[Objects, Objects]]:
     return read
 
 
+def password_hint(config: Any) -> str | None:
+    """Where the stack set the admin password itself: Argo CD's generated one (in argocd-initial-admin-secret) was
+    replaced after install, so the Secret would mislead."""
+    if config.argocd_admin_password is None:
+        return None
+    return "set by the stack: pulumi config get platform:argocdAdminPassword --stack local"
+
+
 def admin_password(core: Any) -> str:
     secret = core.read_namespaced_secret(ADMIN_SECRET, ARGOCD_NAMESPACE)
     return base64.b64decode(secret.data["password"]).decode()
@@ -255,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _local_config()
     custom, core = _clients(config)
     if args.password:
-        print(admin_password(core))
+        print(password_hint(config) or admin_password(core))
         return 0
     print(f"waiting for every Application to be Synced and Healthy (at most {format_duration(args.timeout)})")
     ready, elapsed = wait(_reader(custom), timeout=args.timeout)
