@@ -91,10 +91,18 @@ def test_bad_git_server_config_is_one_line_naming_the_key(values: dict[str, Any]
     assert any(found.startswith(line) for found in caught.value.lines), caught.value.lines
 
 
-def test_a_seed_folder_too_big_for_a_config_map_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "big.bin").write_bytes(b"x" * (512 * 1024 + 1))
-    with pytest.raises(ConfigError, match=r"platform:gitServer.platformFolder: .* holds 524289 bytes; at most 524288"):
-        load({**LOCAL, "gitServer": {"platformFolder": str(tmp_path)}})
+def test_seed_folders_too_big_for_a_config_map_are_refused(tmp_path: Path) -> None:
+    platform, domain = tmp_path / "platform", tmp_path / "domain"
+    for folder in (platform, domain):
+        folder.mkdir()
+        (folder / "half.bin").write_bytes(b"x" * (256 * 1024))
+    (platform / ".git").mkdir()
+    (platform / ".git" / "pack").write_bytes(b"x" * (1024 * 1024))
+    fits = {"platformFolder": str(platform), "domainFolders": {"shop": str(domain)}}
+    assert load({**LOCAL, "gitServer": fits}).git_server is not None, "a .git folder is not content"
+    (domain / "one-more.txt").write_text("x")
+    with pytest.raises(ConfigError, match=r"^platform:gitServer: the seed folders hold 524289 bytes; at most 524288"):
+        load({**LOCAL, "gitServer": fits})
 
 
 def test_plain_http_is_a_git_url_only_inside_the_cluster() -> None:

@@ -48,8 +48,8 @@ DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where `pulumi up` runs the program; relative seed folders of `gitServer` start here."""
 SEED_MAX_BYTES = 512 * 1024
-"""Most bytes of files one seed folder may hold: it travels in a ConfigMap, which Kubernetes caps at 1 MiB, and
-base64 of the archive adds a third."""
+"""Most bytes of files the seed folders may hold together: they travel in one ConfigMap, which Kubernetes caps at
+1 MiB, and base64 of the archives adds a third."""
 _SECRET_MASK = "[secret]"
 
 
@@ -217,20 +217,18 @@ def seed_folder(folder: str) -> Path:
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
-def _seed_folder_error(key: list[Any], folder: str) -> str | None:
+def _seed_folder_size(key: list[Any], folder: str) -> tuple[int, str | None]:
+    """Bytes of the files a seed folder holds (a `.git` folder in it is not content), or the error that it has none."""
     path = seed_folder(folder)
     if not path.is_dir():
-        return f"{_key(key)}: '{folder}' is not a folder ({path}); name a folder of files to seed the repository with"
-    files = [f for f in path.rglob("*") if f.is_file()]
-    if not files:
-        return f"{_key(key)}: '{folder}' holds no files; a repository needs at least one"
-    size = sum(f.stat().st_size for f in files)
-    if size > SEED_MAX_BYTES:
         return (
-            f"{_key(key)}: '{folder}' holds {size} bytes; at most {SEED_MAX_BYTES} fit the seeding ConfigMap, so "
-            "push larger repositories to a hosted Git server instead"
+            0,
+            f"{_key(key)}: '{folder}' is not a folder ({path}); name a folder of files to seed the repository with",
         )
-    return None
+    sizes = [f.stat().st_size for f in path.rglob("*") if f.is_file() and ".git" not in f.relative_to(path).parts]
+    if not sizes:
+        return 0, f"{_key(key)}: '{folder}' holds no files; a repository needs at least one"
+    return sum(sizes), None
 
 
 def _git_server_checks(config: StackConfig) -> list[str]:
@@ -242,12 +240,17 @@ def _git_server_checks(config: StackConfig) -> list[str]:
             f"{_key(['gitServer'])}: needs this cluster's own Argo CD (standalone topology, or mgmt); a spoke reads "
             "the hub's repositories"
         ]
-    errors = [_seed_folder_error(["gitServer", "platformFolder"], server.platform_folder)]
-    errors += [
-        _seed_folder_error(["gitServer", "domainFolders", name], folder)
-        for name, folder in server.domain_folders.items()
-    ]
-    return [error for error in errors if error is not None]
+    folders = [(["gitServer", "platformFolder"], server.platform_folder)]
+    folders += [(["gitServer", "domainFolders", name], folder) for name, folder in server.domain_folders.items()]
+    checked = [_seed_folder_size(key, folder) for key, folder in folders]
+    errors = [error for _, error in checked if error is not None]
+    total = sum(size for size, _ in checked)
+    if total > SEED_MAX_BYTES:
+        errors.append(
+            f"{_key(['gitServer'])}: the seed folders hold {total} bytes; at most {SEED_MAX_BYTES} fit the seeding "
+            "ConfigMap, so push larger repositories to a hosted Git server instead"
+        )
+    return errors
 
 
 # ---------------------------------------------------------------------------------------------------------
