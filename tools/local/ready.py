@@ -8,7 +8,8 @@ conditions). `--password` prints the admin password Argo CD generated (Secret ar
 
 The status fields read are those of Argo CD's CRDs (v3.4.4): Application `status.sync.status`,
 `status.health.{status,message}`, `status.operationState.{phase,message}`, `status.conditions[].{type,message}`;
-ApplicationSet `status.conditions[]` with type `ResourcesUpToDate`.
+ApplicationSet `status.conditions[]` with type `ResourcesUpToDate`, which the ApplicationSet controller sets True
+after a reconcile that generated every Application, RollingSync or not (applicationset_controller.go).
 """
 
 from __future__ import annotations
