@@ -20,6 +20,7 @@ from components.gitops import (
     read_hub,
     with_crossplane_identity,
 )
+from components.gitserver import GitServer, GitServerArgs
 from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
 try:
@@ -44,10 +45,24 @@ async def main() -> None:
     )
 
     if config.is_hub:
+        # Where the stack asks for it (local): the in-cluster Git server, seeded before Argo CD first reads from it.
+        git_server = (
+            GitServer(
+                "git-server",
+                GitServerArgs(config=config),
+                opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+            )
+            if config.git_server is not None
+            else None
+        )
         argocd = ArgoCd(
             "argocd",
-            ArgoCdArgs(config=config, catalog=load_catalog()),
-            opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+            ArgoCdArgs(
+                config=config, catalog=load_catalog(), repositories=git_server.repositories if git_server else ()
+            ),
+            opts=pulumi.ResourceOptions(
+                provider=cluster.provider, depends_on=[cluster, *([git_server] if git_server else [])]
+            ),
         )
         pulumi.export("argocdUrl", argocd.url)
         # The hub's Argo CD registers its own cluster and generates the platform services for every registered

@@ -100,6 +100,13 @@ def one(plan: Plan, type_token: str) -> RecordedResource:
     return found[0]
 
 
+def argocd_release(plan: Plan) -> RecordedResource:
+    """The Argo CD bootstrap release (a local plan also has the Git server's)."""
+    found = [r for r in plan.by_type("kubernetes:helm.sh/v3:Release") if r.name == "argocd"]
+    assert len(found) == 1, f"expected one argocd release, found {[r.name for r in found]}"
+    return found[0]
+
+
 GOLDEN_DIR = Path(__file__).with_name("golden")
 
 

@@ -15,7 +15,7 @@ from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
 from components.argocd.bootstrap import ADMIN_PASSWORD_CHANGE_SECRET
 from components.argocd.credentials import admin_password_hash
 from components.catalog import load_catalog
-from tests.conftest import base_config, one
+from tests.conftest import argocd_release, base_config, one
 from tools.plan.mocks.kubernetes import CREATION_TIMESTAMP
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 from tools.plan.writer import HELM_RELEASE, write_plan
@@ -105,7 +105,7 @@ def depends_on(plan: Plan, resource: RecordedResource) -> set[str | None]:
 
 def test_hub_stacks_seed_argocd_and_workload_stacks_do_not(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
-        assert len(shipped_plans[stack].by_type(RELEASE)) == 1, stack
+        assert [r.name for r in shipped_plans[stack].by_type(RELEASE) if r.name == "argocd"] == ["argocd"], stack
         outputs = shipped_plans[stack].outputs
         assert outputs["argocdUrl"].startswith("https://")
         # The admin credential is never a stack output (HARDENING #18).
@@ -122,13 +122,13 @@ def test_the_hub_is_reached_at_its_host_name_and_a_laptop_through_a_port_forward
     # chart (argo-cd 10.1.1 templates/_helpers.tpl argo-cd.config.cm.presets, argocd-notifications-cm.yaml).
     mgmt = shipped_plans["mgmt"]
     assert mgmt.outputs["argocdUrl"] == "https://argocd.example.com"
-    values = one(mgmt, RELEASE).inputs["values"]
+    values = argocd_release(mgmt).inputs["values"]
     assert values["global"]["domain"] == "argocd.example.com"
     assert values["server"]["ingress"]["hostname"] == "argocd.example.com"
     assert "url" not in values["configs"]["cm"] and "argocdUrl" not in values["notifications"], "one source: domain"
     local = shipped_plans["local"]
     assert local.outputs["argocdUrl"] == "https://localhost:8080"
-    assert "ingress" not in one(local, RELEASE).inputs["values"]["server"]
+    assert "ingress" not in argocd_release(local).inputs["values"]["server"]
 
 
 def test_everything_runs_on_the_clusters_provider(shipped_plans: dict[str, Plan]) -> None:
@@ -187,7 +187,7 @@ def test_nothing_the_seed_creates_can_already_exist_on_a_kept_cluster(shipped_pl
 def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[str, Plan]) -> None:
     chart = load_catalog().services["argocd"].chart
     for stack, protected in (("local", False), ("mgmt", True)):
-        release = one(shipped_plans[stack], RELEASE)
+        release = argocd_release(shipped_plans[stack])
         inputs = release.inputs
         assert (inputs["chart"], inputs["version"], inputs["repositoryOpts"]) == (
             chart.name,
@@ -207,7 +207,7 @@ def test_release_is_pinned_and_stops_tracking_after_install(shipped_plans: dict[
 
 def test_a_release_kept_by_an_earlier_destroy_is_adopted_on_request(run_config: RunConfig) -> None:
     config = base_config("existing", "local", argocd={"adoptRelease": True})
-    release = one(run_config(config), RELEASE)
+    release = argocd_release(run_config(config))
     # Imported by its provider id (`<namespace>/<name>`); no input needs to match, as every input is ignored.
     assert release.import_id == "argocd/argocd"
     assert release.ignore_changes == ["*"] and release.retain_on_delete
@@ -216,7 +216,7 @@ def test_a_release_kept_by_an_earlier_destroy_is_adopted_on_request(run_config: 
 def test_self_application_deploys_the_same_chart_version_and_values(shipped_plans: dict[str, Plan]) -> None:
     for stack in ("local", "mgmt"):
         plan = shipped_plans[stack]
-        release = one(plan, RELEASE).inputs
+        release = argocd_release(plan).inputs
         app = named(plan, APPLICATION, "argocd-self").inputs
         assert app["metadata"]["name"] == "argocd"
         chart_source, values_source = app["spec"]["sources"]
@@ -233,7 +233,10 @@ def test_self_application_deploys_the_same_chart_version_and_values(shipped_plan
         ]
         assert helm["ignoreMissingValueFiles"] is False
         assert values_source == {
-            "repoURL": "https://github.com/example-org/platform-gitops",
+            # local reads the platform repository its in-cluster Git server serves.
+            "repoURL": "https://github.com/example-org/platform-gitops"
+            if stack == "mgmt"
+            else "http://forgejo-http.platform-local-gitserver.svc.cluster.local:3000/platform/platform-gitops.git",
             "targetRevision": "main",
             "ref": "values",
         }
@@ -243,7 +246,7 @@ def test_self_application_deploys_the_same_chart_version_and_values(shipped_plan
 
 def test_a_stack_version_override_reaches_release_and_application(run_config: RunConfig) -> None:
     plan = run_config(base_config("existing", "local", services={"argocd": {"version": "10.0.0"}}))
-    assert one(plan, RELEASE).inputs["version"] == "10.0.0"
+    assert argocd_release(plan).inputs["version"] == "10.0.0"
     assert named(plan, APPLICATION, "argocd-self").inputs["spec"]["sources"][0]["targetRevision"] == "10.0.0"
 
 
@@ -279,7 +282,7 @@ def test_every_application_uses_the_one_sync_policy_and_no_cascading_finalizer(
 
 def test_argo_objects_wait_for_the_install_and_the_install_for_its_namespace(shipped_plans: dict[str, Plan]) -> None:
     plan = shipped_plans["mgmt"]
-    release = one(plan, RELEASE)
+    release = argocd_release(plan)
     assert {"argocd", "argocd-oidc", "argocd-notifications-secret"} <= depends_on(plan, release)
     for resource in plan.by_type(APP_PROJECT) + argocd_applications(plan):
         assert "argocd" in depends_on(plan, resource), resource.name
@@ -322,7 +325,7 @@ def test_secrets_are_registered_as_pulumi_secrets_and_referenced_by_name(run_con
     assert _b64(SECRETS["oidc"]) in plan.secret_values
     assert named(plan, SECRET, "argocd-notifications-secret").inputs["data"] == SECRET_MASK
     assert _b64(SECRETS["token"]) in plan.secret_values
-    values = one(plan, RELEASE).inputs["values"]
+    values = argocd_release(plan).inputs["values"]
     assert "clientSecret: $argocd-oidc:clientSecret" in values["configs"]["cm"]["oidc.config"]
     assert values["notifications"]["secret"] == {"create": False}
 
@@ -341,8 +344,8 @@ def test_repository_credentials_are_credential_templates(run_config: RunConfig) 
 
 
 def test_public_repositories_need_no_credentials(shipped_plans: dict[str, Plan]) -> None:
-    for stack in ("local", "mgmt"):
-        assert not [r for r in shipped_plans[stack].by_type(SECRET) if r.name.startswith("repo-creds-")]
+    # (local reads the in-cluster Git server with credentials: tests/test_gitserver.py.)
+    assert not [r for r in shipped_plans["mgmt"].by_type(SECRET) if r.name.startswith("repo-creds-")]
 
 
 def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run_config: RunConfig) -> None:
@@ -384,7 +387,7 @@ def test_an_admin_password_hash_is_used_as_given(run_config: RunConfig) -> None:
 
 
 def _values_of(plan: Plan) -> dict[str, Any]:
-    return one(plan, RELEASE).inputs["values"]
+    return argocd_release(plan).inputs["values"]
 
 
 def test_stack_config_reaches_the_release_values(run_config: RunConfig) -> None:

@@ -21,13 +21,13 @@ import yaml
 
 from components.argocd.values import ARGOCD_IMAGE_TAG, HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
-from tests.conftest import assert_golden, base_config, one, raw_config, secret_keys_of
+from tests.conftest import argocd_release, assert_golden, base_config, raw_config, secret_keys_of
 from tests.strict_crd import SCHEMA_DIR
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
 from tools.plan.stackfile import PLACEHOLDER, read_stack_file
-from tools.plan.writer import HELM_RELEASE, helm_release_of
+from tools.plan.writer import helm_release_of
 
 VALUES_FILE = Path(os.environ.get("PLATFORM_ARGOCD_VALUES", PROJECT_DIR.parent / "shared/charts/argo-cd/values.yaml"))
 
@@ -370,7 +370,7 @@ _ReadableDumper.add_representer(
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_release_values_match_the_golden_file(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    rendered = helm_release_of(one(shipped_plans[stack], HELM_RELEASE))
+    rendered = helm_release_of(argocd_release(shipped_plans[stack]))
     assert_golden(f"argocd-values.{stack}.yaml", yaml.dump(rendered, Dumper=_ReadableDumper, sort_keys=True, width=120))
 
 
@@ -386,5 +386,5 @@ def shipped_config(stack: str) -> StackConfig:
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_the_release_carries_exactly_the_pure_values(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    values = one(shipped_plans[stack], HELM_RELEASE).inputs["values"]
+    values = argocd_release(shipped_plans[stack]).inputs["values"]
     assert values == argocd_values(shipped_config(stack))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -48,7 +49,7 @@ from components.naming import (
     part_of_argocd_labels,
 )
 
-__all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
+__all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs", "RepositoryCredential"]
 
 RELEASE_IGNORED_CHANGES = ["*"]
 """Every input of the bootstrap release is ignored once it is created, so the engine never sees a diff and the
@@ -63,6 +64,17 @@ RELEASE_ID = f"{ARGOCD_NAMESPACE}/{RELEASE_NAME}"
 HELM_TIMEOUT_SECONDS = 900
 """redis-ha's three StatefulSet pods start one after another; the default 300 s is too short for HA."""
 _PART_OF_ARGOCD = part_of_argocd_labels()
+_SERVER_PORT = 8080
+
+
+@dataclass(frozen=True)
+class RepositoryCredential:
+    """A credential template Argo CD uses for every repository whose URL starts with `url`."""
+
+    url: str
+    username: str
+    password: pulumi.Input[str]
+    """A Pulumi secret."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class ArgoCdArgs:
     """The stack config of the cluster that runs this Argo CD (the mgmt hub, or a standalone stack)."""
     catalog: Catalog
     """The service catalog: Argo CD's chart pin, and the chart repositories the platform project may use."""
+    repositories: Sequence[RepositoryCredential] = ()
+    """Credentials the program made itself (the in-cluster Git server's), besides `gitCredentials` of the config."""
 
 
 def _b64(text: str) -> str:
@@ -134,6 +148,20 @@ class ArgoCd(pulumi.ComponentResource):
             )
             for prefix, credential in sorted((config.git_credentials or {}).items())
         ]
+        repo_creds += [
+            self._secret(
+                repo_creds_name(credential.url),
+                {
+                    "type": _b64("git"),
+                    "url": _b64(credential.url),
+                    "username": _b64(credential.username),
+                    "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(_b64)),
+                },
+                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
+                in_namespace,
+            )
+            for credential in args.repositories
+        ]
 
         self.release = k8s.helm.v3.Release(
             RELEASE_NAME,
@@ -185,6 +213,8 @@ class ArgoCd(pulumi.ComponentResource):
         with_sources = pulumi.ResourceOptions(parent=self, depends_on=[self.release, platform, *repo_creds])
         self._custom("argocd-self", self_application(config, chart, values), with_sources)
         self._custom("root", root_application(config), with_sources)
+        if config.argocd.node_port is not None:
+            self._node_port(config.argocd.node_port, after_install)
 
         self.register_outputs({"url": self.url, "chartVersion": chart.version, "rootApplication": ROOT_APPLICATION})
 
@@ -222,6 +252,30 @@ class ArgoCd(pulumi.ComponentResource):
             ),
             data={"admin.password": pulumi.Output.secret(_b64(password_hash)), "admin.passwordMtime": mtime},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, changed]),
+        )
+
+    def _node_port(self, node_port: int, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+        """A second Service on the API server's pods, on a fixed node port that a kind config maps to localhost.
+
+        Not a chart value: `server.service` is stack-owned (ClusterIP) in the values the `argocd` Application
+        carries. Selector and port are the chart's: argo-cd 10.1.1 templates/_common.tpl `argo-cd.selectorLabels`
+        (`{name}-server`, instance = release) and values.yaml `server.containerPorts.server` (8080, TLS and HTTP).
+        """
+        return k8s.core.v1.Service(
+            "argocd-server-node-port",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="argocd-server-node-port", namespace=ARGOCD_NAMESPACE, labels=_PART_OF_ARGOCD
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                selector={"app.kubernetes.io/name": "argocd-server", "app.kubernetes.io/instance": RELEASE_NAME},
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=443, target_port=_SERVER_PORT, node_port=node_port, protocol="TCP"
+                    )
+                ],
+            ),
+            opts=opts,
         )
 
     def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.NamespacePatch:
