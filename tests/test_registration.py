@@ -94,6 +94,27 @@ def test_a_hub_stack_that_does_not_exist_fails_with_one_line_naming_the_key(run_
     assert "no stack named 'acme/platform/nowhere' found" in message
 
 
+def test_a_hub_stack_whose_secrets_this_stack_cannot_open_is_told_apart(
+    run_config: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine opens the referenced stack's secrets manager before reading any output (pulumi/pulumi#21436), so
+    # a spoke without decrypt on the hub's key fails the whole read; "name an existing hub stack" would mislead.
+    class Locked(dict[str, object]):
+        def get(self, *_: object) -> None:  # type: ignore[override]
+            raise RuntimeError(
+                "failed to decrypt: googleapi: Error 403: Permission 'cloudkms.cryptoKeyVersions.useToDecrypt' denied"
+            )
+
+    monkeypatch.setattr(stacks, "HUB_STACKS", Locked())
+    with pytest.raises(pulumi.RunError) as raised:
+        run_config(base_config("aws", "dev"))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("platform:topology.hubStack: stack ")
+    assert "cannot open the hub stack's secrets" in message and "decrypt on the hub stack's secrets key" in message
+    assert "name an existing hub stack" not in message
+
+
 def test_a_hub_stack_without_the_hub_output_is_told_apart(run_config: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     outputs = stand_in_outputs(HUB)
     del outputs["hub"]

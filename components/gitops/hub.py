@@ -18,6 +18,7 @@ a finalizer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -71,6 +72,7 @@ CROSSPLANE_SERVICE_ACCOUNT = "crossplane-provider"
 (`serviceAccountTemplate.metadata.name`), since by default each provider revision gets a generated one."""
 TEARDOWN_GUARD = "platform-hub-teardown-guard"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+_SECRETS_FAILURE = re.compile(r"decrypt|passphrase|secrets? (manager|provider)|kms|key ?vault", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -222,6 +224,13 @@ async def read_hub(config: StackConfig) -> HubIdentity:
         await reference.outputs.future()
     except Exception as error:  # the engine failed the read: the stack does not exist or cannot be reached
         cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if _SECRETS_FAILURE.search(cause):
+            # The engine opens the referenced stack's secrets manager before reading any output, secret or not
+            # (pulumi/pulumi#21436), so a spoke without decrypt on the hub's key cannot read even plain outputs.
+            raise pulumi.RunError(
+                f"{HUB_STACK_KEY}: stack '{stack}' cannot be read: this stack's identity cannot open the hub "
+                f"stack's secrets ({cause}); give it decrypt on the hub stack's secrets key (pulumi/pulumi#21436)"
+            ) from None
         raise pulumi.RunError(
             f"{HUB_STACK_KEY}: stack '{stack}' cannot be read ({cause}); name an existing hub stack as "
             "org/project/stack and run `pulumi up` on it first"
