@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration import envtest
-from tests.integration.envtest import FIELD_MANAGER, ApplyError, Kube, UnavailableError
+from tests.integration.envtest import (
+    FIELD_MANAGER,
+    ApplyError,
+    Kube,
+    UnavailableError,
+    default_project_as_argocd_server,
+)
 
 
 def config_map(name: str, **extra: object) -> dict[str, object]:
@@ -56,6 +62,18 @@ def test_the_server_warnings_are_returned_naming_the_object(kube: Kube) -> None:
     (warning,) = kube.apply([deployment])
     assert warning.startswith("Deployment default/warned: 299 ")
     assert "fractional byte value" in warning
+
+
+def test_the_default_project_is_created_as_argocd_server_creates_it(kube: Kube) -> None:
+    kube.ensure_namespace("argocd-server-default")
+    kube.create(default_project_as_argocd_server("argocd-server-default"), "argocd-server")
+    stored = kube.get("argoproj.io/v1alpha1", "AppProject", "default", "argocd-server-default")
+    assert stored is not None
+    assert stored["spec"] == default_project_as_argocd_server("argocd-server-default")["spec"]
+    # Owned by another manager through an Update: what a server-side apply by pulumi-kubernetes meets.
+    assert [(f["manager"], f["operation"]) for f in stored["metadata"]["managedFields"]] == [
+        ("argocd-server", "Update")
+    ]
 
 
 def test_without_binaries_the_layer_says_how_to_get_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
