@@ -40,12 +40,15 @@ def helm() -> Helm:
 
 
 @pytest.fixture(scope="session")
-def kube(helm: Helm, argocd_chart: Path) -> Iterator[Kube]:
-    """The API server of this session, with the Argo CD CRDs of the chart installed."""
+def kube(request: pytest.FixtureRequest) -> Iterator[Kube]:
+    """The API server of this session, with the Argo CD CRDs of the chart installed. The binaries are looked for
+    first, so a machine without ../shared skips saying how to get them."""
     try:
         assets = envtest_assets()
     except UnavailableError as missing:
         pytest.skip(str(missing))
+    helm: Helm = request.getfixturevalue("helm")
+    argocd_chart: Path = request.getfixturevalue("argocd_chart")
     with api_server(assets) as server:
         client = Kube(server)
         crds = crds_of(helm.template(argocd_chart, {}, namespace="argocd"))

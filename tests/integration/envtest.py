@@ -308,6 +308,9 @@ class Kube:
         configuration.api_key_prefix = {"BearerToken": "Bearer"}
         self.server = server
         self.dynamic = DynamicClient(client.ApiClient(configuration))
+        # CRDs applied without warning, as sent: the server takes seconds over each of Argo CD's large schemas, and
+        # every chart render carries the same three. Only `apply` changes CRDs here, so an identical one is skipped.
+        self._applied_crds: set[str] = set()
 
     def resource(self, api_version: str, kind: str) -> Any:
         from kubernetes.dynamic.exceptions import ResourceNotFoundError  # noqa: PLC0415
@@ -331,6 +334,10 @@ class Kube:
             if new_kinds and obj["kind"] not in _FIRST_KINDS:
                 self._wait_established(new_kinds)
                 new_kinds = []
+            is_crd = obj["kind"] == "CustomResourceDefinition"
+            sent = json.dumps(obj, sort_keys=True) if is_crd else ""
+            if sent in self._applied_crds:
+                continue
             resource = self.resource(obj["apiVersion"], obj["kind"])
             try:
                 response = self.dynamic.server_side_apply(
@@ -342,9 +349,12 @@ class Kube:
                 )
             except DynamicApiError as error:
                 raise ApplyError(f"{describe(obj)}: {error.status} {_message(error)}") from None
-            warnings += [f"{describe(obj)}: {w}" for w in response.headers.getlist("Warning")]
-            if obj["kind"] == "CustomResourceDefinition":
+            warned = [f"{describe(obj)}: {w}" for w in response.headers.getlist("Warning")]
+            warnings += warned
+            if is_crd:
                 new_kinds.append(obj["metadata"]["name"])
+                if not warned:
+                    self._applied_crds.add(sent)
         self._wait_established(new_kinds)
         return warnings
 
