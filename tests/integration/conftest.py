@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +12,7 @@ from tests.integration.envtest import (
     ARGOCD_CHART,
     Helm,
     Kube,
+    PlannedStack,
     UnavailableError,
     api_server,
     crds_of,
@@ -55,17 +54,6 @@ def kube(request: pytest.FixtureRequest) -> Iterator[Kube]:
         assert crds, f"the chart {argocd_chart} rendered no CRDs"
         assert client.apply(crds) == []
         yield client
-
-
-@dataclass(frozen=True)
-class PlannedStack:
-    """A shipped stack's plan as its files say: `manifests/*.yaml` and `helm/*.yaml`, parsed."""
-
-    stack: str
-    folder: Path
-    manifests: list[dict[str, Any]]
-    helm_releases: dict[str, dict[str, Any]]
-    """By file name (without .yaml): chart, repository, version, namespace, values."""
 
 
 @pytest.fixture(scope="session")

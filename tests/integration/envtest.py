@@ -477,3 +477,19 @@ class Helm:
 
 def crds_of(objects: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedStack:
+    """A shipped stack's plan as its files say: `manifests/*.yaml` and `helm/*.yaml`, parsed."""
+
+    stack: str
+    folder: Path
+    manifests: list[dict[str, Any]]
+    helm_releases: dict[str, dict[str, Any]]
+    """By file name (without .yaml): chart, repository, version, namespace, values."""

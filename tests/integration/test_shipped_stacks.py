@@ -12,8 +12,7 @@ import pytest
 
 from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, namespace
 from tests.conftest import SHIPPED_STACKS
-from tests.integration.conftest import PlannedStack
-from tests.integration.envtest import Helm, Kube
+from tests.integration.envtest import Helm, Kube, PlannedStack
 from tools.plan.writer import SECRET_DATA_MASK
 
 Planned = Callable[[str], PlannedStack]

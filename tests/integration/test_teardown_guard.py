@@ -12,8 +12,7 @@ from kubernetes.dynamic.exceptions import ForbiddenError
 
 from components.gitops.hub import TEARDOWN_GUARD
 from components.naming import ARGOCD_NAMESPACE
-from tests.integration.conftest import PlannedStack
-from tests.integration.envtest import Kube
+from tests.integration.envtest import Kube, PlannedStack
 
 Planned = Callable[[str], PlannedStack]
 SPOKES = ("dev", "staging", "prod")
