@@ -12,7 +12,7 @@ Fixture API (tests/integration/conftest.py; every test under tests/integration/ 
   - `kube.delete(api_version, kind, name, namespace=None)` and
     `kube.delete_collection(api_version, kind, namespace, field_selector=...)` (the namespace controller's path);
     both raise `kubernetes.dynamic.exceptions.ForbiddenError` when admission refuses; `dry_run=True` goes through
-    admission and deletes nothing (poll with it: a new policy or parameter reaches admission within a second).
+    admission and deletes nothing (poll with it: a new policy or parameter reaches admission through informers).
   - `kube.ensure_namespace(name)` creates a plain namespace unless it exists (for objects a stack writes into a
     namespace another stack creates, such as a spoke's registration in the hub's `argocd`).
   - `kube.create(obj, field_manager)` creates an object the way a controller does (POST, an `Update` entry in
