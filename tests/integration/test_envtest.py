@@ -3,7 +3,10 @@ the layer says how to get the binaries when there are none."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +84,27 @@ def test_without_binaries_the_layer_says_how_to_get_them(monkeypatch: pytest.Mon
     monkeypatch.setattr(envtest, "ARCHIVE_DIR", tmp_path / "no-shared")
     with pytest.raises(UnavailableError, match=r"setup-envtest use 1\.36 "):
         envtest.envtest_assets()
+
+
+def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: Path) -> None:
+    """The fixture itself, in a pytest of its own, as without ../shared: no KUBEBUILDER_ASSETS, no archive, no
+    chart. The reason is the binaries', the first thing missing."""
+    env = {k: v for k, v in os.environ.items() if k != "KUBEBUILDER_ASSETS"}
+    env["PLATFORM_ENVTEST_ARCHIVES"] = str(tmp_path / "no-shared")
+    env["PLATFORM_ARGOCD_CHART"] = str(tmp_path / "no-shared" / "argo-cd-10.1.1.tgz")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", f"{__file__}::test_an_unknown_field_is_refused_not_dropped"],
+        cwd=envtest.PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 skipped" in result.stdout
+    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
+    assert "setup-envtest use 1.36 -p path" in result.stdout
 
 
 def test_kubebuilder_assets_must_hold_both_binaries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
