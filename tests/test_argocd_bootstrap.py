@@ -320,10 +320,10 @@ def test_secrets_are_registered_as_pulumi_secrets_and_referenced_by_name(run_con
     plan = run_config(MGMT_FULL)
     oidc = named(plan, SECRET, "argocd-oidc").inputs
     assert oidc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd", "Argo CD ignores it otherwise"
-    # A Secret's whole `data` is secret (the SDK wraps it); the keys are checked in the values they feed.
-    assert oidc["data"] == SECRET_MASK
+    # A Secret's whole `data` is secret (the SDK wraps it): the plan keeps its keys, masks every value.
+    assert oidc["data"] == {"clientSecret": SECRET_MASK}
     assert _b64(SECRETS["oidc"]) in plan.secret_values
-    assert named(plan, SECRET, "argocd-notifications-secret").inputs["data"] == SECRET_MASK
+    assert set(named(plan, SECRET, "argocd-notifications-secret").inputs["data"].values()) == {SECRET_MASK}
     assert _b64(SECRETS["token"]) in plan.secret_values
     values = argocd_release(plan).inputs["values"]
     assert "clientSecret: $argocd-oidc:clientSecret" in values["configs"]["cm"]["oidc.config"]
@@ -337,7 +337,7 @@ def test_repository_credentials_are_credential_templates(run_config: RunConfig) 
     inputs = creds[0].inputs
     assert inputs["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
     assert inputs["metadata"]["namespace"] == "argocd"
-    assert inputs["data"] == SECRET_MASK
+    assert inputs["data"] == dict.fromkeys(["password", "type", "url", "username"], SECRET_MASK)
     for plain in ("git", "https://github.com/acme", "ci-bot", SECRETS["git"]):
         assert _b64(plain) in plan.secret_values
     assert "last-applied" not in str(inputs), "server-side apply: no last-applied copy of the data (HARDENING #24)"
@@ -353,7 +353,8 @@ def test_admin_password_is_patched_into_argocd_secret_only_where_admin_stays(run
     patch = one(local, SECRET_PATCH)
     assert patch.inputs["metadata"]["name"] == "argocd-secret"
     assert patch.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
-    assert patch.inputs["data"] == SECRET_MASK
+    assert set(patch.inputs["data"]) == {"admin.password", "admin.passwordMtime"}
+    assert patch.inputs["data"]["admin.password"] == SECRET_MASK
     assert "argocd" in depends_on(local, patch), "argocd-secret exists only once the chart is installed"
     assert _b64(admin_password_hash(SECRETS["admin"], "cluster-local")) in local.secret_values
     # Admin disabled (mgmt): the password is not used; unset (the shipped local stack): Argo CD generates one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -13,9 +14,11 @@ import yaml
 
 from tests.conftest import SHIPPED_STACKS, base_config, raw_config
 from tools.plan.plan import PROJECT_DIR, plan_stack
-from tools.plan.runner import Plan, run_program
+from tools.plan.runner import SECRET_MASK, Plan, run_program
 from tools.plan.stackfile import PLACEHOLDER, read_stack_file
-from tools.plan.writer import write_plan
+from tools.plan.writer import SECRET_DATA_MASK, write_plan
+
+SECRET = "kubernetes:core/v1:Secret"
 
 
 def test_every_environment_has_a_shipped_stack() -> None:
@@ -71,6 +74,30 @@ def test_no_secret_reaches_a_written_file(stack: str, shipped_plans: dict[str, P
     sensitive = [PLACEHOLDER, *(s for s in plan.secret_values if "\n" in s.strip())]
     leaked = [s[:30] for s in sensitive if s in text]
     assert not leaked, f"secret values written in plain: {leaked}"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_a_written_secret_keeps_its_keys_and_masks_every_value(
+    stack: str, shipped_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    plan = shipped_plans[stack]
+    write_plan(plan, tmp_path)
+    secrets = [
+        doc
+        for path in sorted((tmp_path / "manifests").glob("*.yaml"))
+        if (doc := yaml.safe_load(path.read_text()))["kind"] == "Secret"
+    ]
+    assert secrets, "every shipped stack writes Secrets (at least the sealing key)"
+    planned = {(r.inputs["metadata"].get("namespace"), r.inputs["metadata"]["name"]): r for r in plan.by_type(SECRET)}
+    for secret in secrets:
+        metadata = secret["metadata"]
+        inputs = planned[metadata.get("namespace"), metadata["name"]].inputs
+        # A map, as the API server requires, with the program's keys; `data` holds base64 of the mask.
+        assert set(secret.get("data") or {}) == set(inputs.get("data") or {})
+        assert set(secret.get("stringData") or {}) == set(inputs.get("stringData") or {})
+        assert set((secret.get("data") or {}).values()) <= {SECRET_DATA_MASK}
+        assert set((secret.get("stringData") or {}).values()) <= {SECRET_MASK}
+    assert base64.b64decode(SECRET_DATA_MASK) == SECRET_MASK.encode()
 
 
 def test_bad_config_registers_nothing() -> None:

@@ -193,11 +193,12 @@ def test_the_policy_denies_deleting_the_guard_while_spokes_are_registered(hub: P
     _, spoke_plan = spoke
     policy, binding = one(hub, GUARD_POLICY).inputs["spec"], one(hub, GUARD_BINDING).inputs["spec"]
     (rule,) = policy["matchConstraints"]["resourceRules"]
-    assert (rule["operations"], rule["resources"], rule["resourceNames"]) == (
-        ["DELETE"],
-        ["configmaps"],
-        [TEARDOWN_GUARD],
-    )
+    assert (rule["operations"], rule["resources"]) == (["DELETE"], ["configmaps"])
+    # By the deleted object's name: a collection delete names no object, so `resourceNames` would let it through
+    # (tests/integration/test_teardown_guard.py proves both paths on a real API server).
+    assert "resourceNames" not in rule
+    (condition,) = policy["matchConditions"]
+    assert condition["expression"] == f"oldObject.metadata.name == '{TEARDOWN_GUARD}'"
     assert policy["matchConstraints"]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "argocd"}}
     assert policy["paramKind"] == {"apiVersion": "v1", "kind": "Secret"}
     assert policy["failurePolicy"] == "Fail"

@@ -339,7 +339,11 @@ class HubServices(pulumi.ComponentResource):
 
 def teardown_policy_spec() -> admission.ValidatingAdmissionPolicySpecArgs:
     """Deny deleting the guard ConfigMap once per spoke cluster Secret (the binding's parameters): with none, the
-    binding allows (`parameterNotFoundAction: Allow`); with any, every evaluation fails and names a spoke."""
+    binding allows (`parameterNotFoundAction: Allow`); with any, every evaluation fails and names a spoke.
+
+    The guard is matched by the deleted object's name, not by `resourceNames`: in a collection delete (what the
+    namespace controller issues when `argocd` is deleted, and `kubectl delete --field-selector`) the request
+    carries no name, so a `resourceNames` rule never matches it; each item's `oldObject` does carry its name."""
     return admission.ValidatingAdmissionPolicySpecArgs(
         failure_policy="Fail",
         param_kind=admission.ParamKindArgs(api_version="v1", kind="Secret"),
@@ -350,13 +354,17 @@ def teardown_policy_spec() -> admission.ValidatingAdmissionPolicySpecArgs:
                     api_versions=["v1"],
                     operations=["DELETE"],
                     resources=["configmaps"],
-                    resource_names=[TEARDOWN_GUARD],
                 )
             ],
             namespace_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"kubernetes.io/metadata.name": ARGOCD_NAMESPACE}
             ),
         ),
+        match_conditions=[
+            admission.MatchConditionArgs(
+                name="the-teardown-guard", expression=f"oldObject.metadata.name == '{TEARDOWN_GUARD}'"
+            )
+        ],
         validations=[
             admission.ValidationArgs(
                 expression="false",

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +12,7 @@ from tests.integration.envtest import (
     ARGOCD_CHART,
     Helm,
     Kube,
+    PlannedStack,
     UnavailableError,
     api_server,
     crds_of,
@@ -40,29 +39,21 @@ def helm() -> Helm:
 
 
 @pytest.fixture(scope="session")
-def kube(helm: Helm, argocd_chart: Path) -> Iterator[Kube]:
-    """The API server of this session, with the Argo CD CRDs of the chart installed."""
+def kube(request: pytest.FixtureRequest) -> Iterator[Kube]:
+    """The API server of this session, with the Argo CD CRDs of the chart installed. The binaries are looked for
+    first, so a machine without ../shared skips saying how to get them."""
     try:
         assets = envtest_assets()
     except UnavailableError as missing:
         pytest.skip(str(missing))
+    helm: Helm = request.getfixturevalue("helm")
+    argocd_chart: Path = request.getfixturevalue("argocd_chart")
     with api_server(assets) as server:
         client = Kube(server)
         crds = crds_of(helm.template(argocd_chart, {}, namespace="argocd"))
         assert crds, f"the chart {argocd_chart} rendered no CRDs"
         assert client.apply(crds) == []
         yield client
-
-
-@dataclass(frozen=True)
-class PlannedStack:
-    """A shipped stack's plan as its files say: `manifests/*.yaml` and `helm/*.yaml`, parsed."""
-
-    stack: str
-    folder: Path
-    manifests: list[dict[str, Any]]
-    helm_releases: dict[str, dict[str, Any]]
-    """By file name (without .yaml): chart, repository, version, namespace, values."""
 
 
 @pytest.fixture(scope="session")

