@@ -23,7 +23,7 @@ from components.gitops import (
 from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
 try:
-    config = load_stack_config(*pulumi_source())
+    config = load_stack_config(*pulumi_source(), stack=pulumi.get_stack())
 except ConfigError as error:
     # One line per problem, no traceback, and nothing registered yet.
     raise pulumi.RunError(str(error)) from None
