@@ -6,6 +6,7 @@ from components.argocd import ArgoCd, ArgoCdArgs
 from components.catalog import load_catalog
 from components.clusters import create_cluster
 from components.config import ConfigError, load_stack_config, pulumi_source
+from components.config.model import ENVIRONMENTS
 from components.gitops import (
     ClusterRegistration,
     ClusterRegistrationArgs,
@@ -15,6 +16,7 @@ from components.gitops import (
     HubServicesArgs,
     PlatformServices,
     PlatformServicesArgs,
+    PodSecurityGuard,
     hub_output,
     hub_provider,
     read_hub,
@@ -29,6 +31,11 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 cluster = create_cluster(config)
+# Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
+# before a registration lets Argo CD sync anything to the cluster.
+pod_security = PodSecurityGuard(
+    "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
+)
 # The sealing key is in the cluster before any registration lets Argo CD install the controller (which would
 # otherwise generate a key of its own that no rebuilt cluster gets back).
 sealing_key = SealedSecretsKey(
@@ -51,7 +58,10 @@ if config.is_hub:
     registration = ClusterRegistration(
         f"{config.cluster_name}-registration",
         ClusterRegistrationArgs(
-            metadata=with_crossplane_identity(cluster, config), config=config, hub=True, depends_on=[sealing_key]
+            metadata=with_crossplane_identity(cluster, config),
+            config=config,
+            hub=True,
+            depends_on=[sealing_key, pod_security],
         ),
         opts=on_argocd,
     )
@@ -82,7 +92,7 @@ else:
             server=cluster.endpoint,
             access=cluster.grant_argocd_access(hub),
             spoke_of=hub,
-            depends_on=[cluster, sealing_key],
+            depends_on=[cluster, sealing_key, pod_security],
         ),
         opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
     )

@@ -90,3 +90,15 @@ def test_a_service_needs_exactly_one_namespace_rule() -> None:
 def test_plain_http_repositories_are_refused() -> None:
     with pytest.raises(ValidationError, match="https:// or oci://"):
         ChartSource(repository="http://charts.example.com", name="x", version="1.0.0")
+
+
+def test_every_shipped_service_states_its_pod_security_level_and_why() -> None:
+    catalog = load_catalog()
+    missing = [s.name for s in catalog.services.values() if s.pod_security is None]
+    assert missing == []
+    # The collectors that read the node need privileged; Argo CD and cert-manager run under restricted.
+    levels = {name: catalog.namespace_pod_security(s) for name, s in catalog.services.items()}
+    assert levels["alloy"] == levels["kube-prometheus-stack"] == "privileged"
+    assert levels["argocd"] == levels["cert-manager"] == "restricted"
+    # A shared namespace runs at the least strict level of its group: loki shares alloy's.
+    assert catalog.services["loki"].pod_security_level == "baseline" and levels["loki"] == "privileged"

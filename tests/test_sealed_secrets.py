@@ -168,7 +168,7 @@ def test_namespace_labels_match_what_argo_cd_sets(shipped_plans: dict[str, Plan]
     catalog = load_catalog()
     template = appsets.platform_services_appset(catalog, "dev")["template"]
     service = catalog.services["sealed-secrets"]
-    params = {**appsets._element(service), "metadata": {"labels": {"env": "dev"}}}
+    params = {**appsets._element(service, catalog), "metadata": {"labels": {"env": "dev"}}}
     rendered = render_tree(
         {
             "namespace": template["spec"]["destination"]["namespace"],

@@ -45,6 +45,7 @@ from components.naming import (
     CROSSPLANE_NAMESPACE,
     fixed_namespace_labels,
     part_of_argocd_labels,
+    pod_security_labels,
 )
 
 __all__ = ["RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
@@ -88,9 +89,9 @@ class ArgoCd(pulumi.ComponentResource):
         # Deleting either namespace would delete everything in it, Argo CD included: kept on delete, and
         # protected where the stack is.
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=True)
-        self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, kept)
+        self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, args.catalog, kept)
         if config.env == "mgmt":
-            self._namespace(CROSSPLANE_NAMESPACE, "crossplane", config.env, kept)
+            self._namespace(CROSSPLANE_NAMESPACE, "crossplane", config.env, args.catalog, kept)
 
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         secrets = [self._notifications_secret(config, in_namespace)]
@@ -176,12 +177,12 @@ class ArgoCd(pulumi.ComponentResource):
 
         self.register_outputs({"url": self.url, "chartVersion": chart.version, "rootApplication": ROOT_APPLICATION})
 
-    def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=fixed_namespace_labels(service, env)),
-            opts=opts,
-        )
+    def _namespace(
+        self, name: str, service: str, env: str, catalog: Catalog, opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.Namespace:
+        level = catalog.namespace_pod_security(catalog.services[service])
+        labels = {**fixed_namespace_labels(service, env), **pod_security_labels(level)}
+        return k8s.core.v1.Namespace(name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels), opts=opts)
 
     def _secret(
         self,

@@ -24,7 +24,7 @@ from components.argocd.sync import sync_policy
 from components.catalog import Catalog, Service, load_catalog
 from components.config.model import StackConfig
 from components.gitops.registration import enable_label, version_annotation
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT
+from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
 
 __all__ = [
     "APPSET_NAME",
@@ -47,7 +47,7 @@ def wave_label(wave: int) -> str:
     return f"w{wave}"
 
 
-def _element(service: Service) -> dict[str, str]:
+def _element(service: Service, catalog: Catalog) -> dict[str, str]:
     # All values are strings: Go templates print JSON numbers as float64 and list elements are untyped JSON.
     return {
         "service": service.name,
@@ -61,12 +61,14 @@ def _element(service: Service) -> dict[str, str]:
         # its managed metadata agrees; a fixed namespace keeps the service's own name.
         "group": service.group or service.name,
         "namespace": service.namespace or "",
+        # The Pod Security Standard its namespace enforces (the catalog's, the least strict of a shared group).
+        "podSecurity": catalog.namespace_pod_security(service),
     }
 
 
 def service_elements(catalog: Catalog, tier: str) -> list[dict[str, str]]:
     """List-generator elements of a tier, in wave order. Argo CD itself is excluded: its seed owns its Application."""
-    return [_element(s) for s in catalog.by_wave() if s.tier == tier and not s.self_managed]
+    return [_element(s, catalog) for s in catalog.by_wave() if s.tier == tier and not s.self_managed]
 
 
 def rolling_sync_steps(catalog: Catalog) -> list[dict[str, Any]]:
@@ -146,6 +148,7 @@ def _template() -> dict[str, Any]:
                         "service": "{{.group}}",
                         "backstage.io/component": group_id,
                         "backstage.io/kubernetes-id": group_id,
+                        **pod_security_labels("{{.podSecurity}}"),
                     }
                 },
             },
