@@ -30,77 +30,86 @@ except ConfigError as error:
     # One line per problem, no traceback, and nothing registered yet.
     raise pulumi.RunError(str(error)) from None
 
-cluster = create_cluster(config)
-# Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
-# before a registration lets Argo CD sync anything to the cluster.
-pod_security = PodSecurityGuard(
-    "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
-)
-# The sealing key is in the cluster before any registration lets Argo CD install the controller (which would
-# otherwise generate a key of its own that no rebuilt cluster gets back).
-sealing_key = SealedSecretsKey(
-    "sealed-secrets",
-    SealedSecretsKeyArgs.from_config(config),
-    opts=pulumi.ResourceOptions(providers=[cluster.provider]),
-)
 
-if config.is_hub:
-    argocd = ArgoCd(
-        "argocd",
-        ArgoCdArgs(config=config, catalog=load_catalog()),
-        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+async def main() -> None:
+    """The program, async so a spoke can await the hub's outputs (`StackReference.get_output_details`) before it
+    builds its cluster: the cluster's API admits the hub's egress addresses, and what the spoke creates for the hub
+    depends on the hub's identity. `pulumi.run` (pulumi 3.272.0, runtime/stack.py) awaits it after this module."""
+    hub = None if config.is_hub else await read_hub(config)
+    cluster = create_cluster(config, hub_egress=hub.egress_cidrs if hub else ())
+    # The sealing key is in the cluster before any registration lets Argo CD install the controller (which would
+    # otherwise generate a key of its own that no rebuilt cluster gets back).
+    sealing_key = SealedSecretsKey(
+        "sealed-secrets",
+        SealedSecretsKeyArgs.from_config(config),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider]),
     )
-    pulumi.export("argocdUrl", argocd.url)
-    # The hub's Argo CD registers its own cluster and generates the platform services for every registered cluster;
-    # both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
-    on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
-    # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane` annotation.
-    registration = ClusterRegistration(
-        f"{config.cluster_name}-registration",
-        ClusterRegistrationArgs(
-            metadata=with_crossplane_identity(cluster, config),
-            config=config,
-            hub=True,
-            depends_on=[sealing_key, pod_security],
-        ),
-        opts=on_argocd,
+    # Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
+    # before a registration lets Argo CD sync anything to the cluster.
+    pod_security = PodSecurityGuard(
+        "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
     )
-    platform = PlatformServices("platform-services", PlatformServicesArgs(config=config), opts=on_argocd)
-    # Each domain's services and Crossplane claims come from its own repository; the seed created its AppProject.
-    domains = [
-        DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
-        for domain in config.domains
-    ]
-    if config.env == "mgmt":
-        # What spokes read from this stack, and the guard that keeps it from being destroyed under them.
-        HubServices(
-            "hub",
-            HubServicesArgs(cluster_name=config.cluster_name, protects=[argocd, registration, platform, *domains]),
+
+    if config.is_hub:
+        argocd = ArgoCd(
+            "argocd",
+            ArgoCdArgs(config=config, catalog=load_catalog()),
+            opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+        )
+        pulumi.export("argocdUrl", argocd.url)
+        # The hub's Argo CD registers its own cluster and generates the platform services for every registered
+        # cluster; both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
+        on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
+        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane` annotation.
+        registration = ClusterRegistration(
+            f"{config.cluster_name}-registration",
+            ClusterRegistrationArgs(
+                metadata=with_crossplane_identity(cluster, config),
+                config=config,
+                hub=True,
+                depends_on=[sealing_key, pod_security],
+            ),
             opts=on_argocd,
         )
-        pulumi.export("hub", hub_output(cluster))
-else:
-    # A spoke: let the hub's Argo CD into this cluster, then register it in the hub's `argocd` namespace. The
-    # registration depends on the cluster and the grants, so `pulumi destroy` removes it from the hub first.
-    hub = read_hub(config)
-    ClusterRegistration(
-        f"{config.cluster_name}-registration",
-        ClusterRegistrationArgs(
-            metadata=cluster.metadata,
-            config=config,
-            hub=False,
-            server=cluster.endpoint,
-            access=cluster.grant_argocd_access(hub),
-            spoke_of=hub,
-            depends_on=[cluster, sealing_key, pod_security],
-        ),
-        opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
-    )
+        platform = PlatformServices("platform-services", PlatformServicesArgs(config=config), opts=on_argocd)
+        # Each domain's services and Crossplane claims come from its own repository; the seed created its AppProject.
+        domains = [
+            DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
+            for domain in config.domains
+        ]
+        if config.env == "mgmt":
+            # What spokes read from this stack, and the guard that keeps it from being destroyed under them.
+            HubServices(
+                "hub",
+                HubServicesArgs(cluster_name=config.cluster_name, protects=[argocd, registration, platform, *domains]),
+                opts=on_argocd,
+            )
+            pulumi.export("hub", hub_output(cluster))
+    elif hub is not None:
+        # A spoke: let the hub's Argo CD into this cluster, then register it in the hub's `argocd` namespace. The
+        # registration depends on the cluster and the grants, so `pulumi destroy` removes it from the hub first.
+        ClusterRegistration(
+            f"{config.cluster_name}-registration",
+            ClusterRegistrationArgs(
+                metadata=cluster.metadata,
+                config=config,
+                hub=False,
+                server=cluster.endpoint,
+                access=cluster.grant_argocd_access(hub),
+                spoke_of=hub,
+                depends_on=[cluster, sealing_key, pod_security],
+            ),
+            opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
+        )
 
-pulumi.export("env", config.env)
-pulumi.export("cloud", config.cloud)
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("endpoint", cluster.endpoint)
-pulumi.export("kubeconfig", cluster.kubeconfig)
-pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
-pulumi.export("sealedSecretsCertificate", sealing_key.certificate)
+    pulumi.export("env", config.env)
+    pulumi.export("cloud", config.cloud)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("endpoint", cluster.endpoint)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
+    pulumi.export("egressCidrs", cluster.egress_cidrs)
+    pulumi.export("sealedSecretsCertificate", sealing_key.certificate)
+
+
+pulumi.run(main)

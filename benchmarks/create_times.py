@@ -50,6 +50,7 @@ TYPICAL: dict[str, CreateTime] = {
     "gcp:compute/network:Network": CreateTime(40, "GenAIInfra#977 (22s), steampipe-plugin-gcp#214 (58s)"),
     "gcp:compute/subnetwork:Subnetwork": CreateTime(20, "estimate: a regional compute operation like the network"),
     "gcp:compute/router:Router": CreateTime(20, "estimate: a regional compute operation"),
+    "gcp:compute/address:Address": CreateTime(10, "estimate: a regional compute operation reserving an address"),
     "gcp:compute/routerNat:RouterNat": CreateTime(30, "estimate: a router patch operation"),
     # turbot/steampipe-plugin-gcp#214: `google_service_account` created after 6s.
     "gcp:serviceaccount/account:Account": CreateTime(6, "steampipe-plugin-gcp#214 (6s)"),
@@ -100,6 +101,7 @@ TYPICAL: dict[str, CreateTime] = {
     "azure-native:resources:ResourceGroup": CreateTime(4, "steampipe-plugin-azure#83 (4s)"),
     "azure-native:network:VirtualNetwork": CreateTime(10, "estimate: an ARM long-running operation"),
     "azure-native:network:Subnet": CreateTime(10, "estimate: an ARM long-running operation"),
+    "azure-native:network:PublicIPAddress": CreateTime(10, "estimate: an ARM long-running operation"),
     "azure-native:managedidentity:UserAssignedIdentity": CreateTime(5, "estimate: a synchronous ARM call"),
     "azure-native:managedidentity:FederatedIdentityCredential": CreateTime(5, "estimate: a synchronous ARM call"),
     "azure-native:authorization:RoleAssignment": CreateTime(20, "estimate: the assignment plus Entra propagation"),

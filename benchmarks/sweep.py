@@ -3,13 +3,13 @@
 Three dimensions, each on the hub (`mgmt`, the stack that grows with the platform):
 - domains: `platform:domains` of the shipped hub config replaced by N synthetic domains;
 - services: the service catalog replaced in-process by the shipped one plus synthetic services (copies of a
-  shipped service, tiers alternating, spread over the shipped waves so the rolling-sync steps stay the same);
+  shipped service, tiers alternating, spread over the shipped waves so every parent keeps the same waves);
 - spokes: N clusters registered on the hub. A spoke registers itself from its own stack, so the hub program
   has no input that names spokes: its resources cannot grow with them. What grows is what Argo CD generates:
   the Applications of the hub's platform-services ApplicationSet over N cluster Secrets (the size of the plan
   tool's applications.json). The spokes' Secrets are copies of the one a spoke stack registers (or, while spoke
-  stacks register nothing, of the hub's own with Tier B off, the spoke default), with distinct `cluster-name`
-  and `env` labels: Application names are `{service}-{env}`, so one hub holds one cluster per env today.
+  stacks register nothing, of the hub's own with Tier B off, the spoke default), all of env `dev`, with
+  distinct `cluster-name` and `app_suffix` labels, as registration names clusters apart.
 
 Program time is the median of warm runs in this process (imports and first-use caches paid by a warm-up).
 """
@@ -36,7 +36,7 @@ import yaml
 from components import catalog as catalog_module
 from components.catalog import Catalog
 from components.gitops.appsets import APPSET_NAME
-from components.gitops.registration import enable_label
+from components.gitops.registration import APP_SUFFIX_LABEL, app_suffix, enable_label
 from tools.plan.applications import APPLICATIONSET, SECRET, SECRET_TYPE_LABEL, write_applications
 from tools.plan.plan import plan_stack, stack_file
 from tools.plan.runner import Plan, RecordedResource
@@ -161,7 +161,8 @@ def _spoke(template: RecordedResource, index: int) -> RecordedResource:
     inputs = copy.deepcopy(template.inputs)
     metadata = inputs["metadata"]
     metadata["name"] = name
-    metadata["labels"].update({"cluster-name": name, "env": f"spoke{index:02d}"})
+    # Many clusters of one env, each named apart, as a fleet of spokes would register them.
+    metadata["labels"].update({"cluster-name": name, "env": "dev", APP_SUFFIX_LABEL: app_suffix("dev", name)})
     metadata.setdefault("annotations", {})["server"] = f"https://{name}.example.invalid"
     return dataclasses.replace(template, urn=f"{template.urn}-{index:02d}", name=name, inputs=inputs)
 

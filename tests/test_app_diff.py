@@ -21,6 +21,8 @@ def app(name: str, cluster: str = "cluster-prod", **overrides: Any) -> dict[str,
         "namespace": f"platform-{cluster.removeprefix('cluster-')}-{service}",
         "project": "platform",
         "wave": 0,
+        "parent": f"platform-{cluster}",
+        "gatedBy": [],
         "repoURL": f"https://charts.example.com/{service}",
         "chart": service,
         "version": "1.0.0",
@@ -106,3 +108,27 @@ def test_cli_refuses_a_malformed_plan(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "applications.json").write_text('{"name": "not a list"}')
     assert main([str(tmp_path / "applications.json"), str(tmp_path / "applications.json")]) == 2
     assert "expected a list" in capsys.readouterr().err
+
+
+def test_a_change_of_order_is_shown_with_the_clusters_waves() -> None:
+    base = [app("cert-manager-prod", wave=-10), app("kong-prod", gatedBy=["cert-manager-prod"])]
+    pr = [
+        app("cert-manager-prod", wave=-10),
+        app("cloudnative-pg-prod", wave=-5, gatedBy=["cert-manager-prod"]),
+        app("kong-prod", gatedBy=["cloudnative-pg-prod"]),
+        app("kong-dev", "cluster-dev"),
+    ]
+    (dev, prod) = diff_applications(base, pr)
+    assert prod.changed == [("kong-prod", {"gatedBy": (["cert-manager-prod"], ["cloudnative-pg-prod"])})]
+    assert prod.order == [(-10, ["cert-manager-prod"]), (-5, ["cloudnative-pg-prod"]), (0, ["kong-prod"])]
+    assert dev.order == [(0, ["kong-dev"])]
+    text = render([dev, prod])
+    assert (
+        "Order (each wave waits for the one before to be Healthy): "
+        "`-10` cert-manager-prod → `-5` cloudnative-pg-prod → `0` kong-prod"
+    ) in text
+    assert (
+        "| added | `cloudnative-pg-prod` | `platform-prod-cloudnative-pg` | `cloudnative-pg` | `1.0.0` | `-5` |" in text
+    )
+    assert "`cert-manager-prod` |" in text.split("added | `cloudnative-pg-prod`")[1].splitlines()[0]
+    assert "| `kong-prod` | gatedBy | `cert-manager-prod` | `cloudnative-pg-prod` |" in text

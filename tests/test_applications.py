@@ -20,6 +20,7 @@ from tools.plan.applications import (
     APPLICATIONSET,
     ExpansionError,
     application_rows,
+    chart_children,
     cluster_params,
     cluster_secret,
     expand,
@@ -108,10 +109,11 @@ def test_disabled_service_disappears_from_that_cluster_only(run_config: Callable
     }
     spec = one(plan, APPLICATIONSET).inputs["spec"]
     by_cluster: dict[str, set[str]] = {}
-    for application in expand(spec, [hub, spoke]):
-        by_cluster.setdefault(application["metadata"]["labels"]["cluster"], set()).add(
-            application["metadata"]["labels"]["service"]
-        )
+    for parent in expand(spec, [hub, spoke]):
+        for application in chart_children(parent):
+            by_cluster.setdefault(application["metadata"]["labels"]["cluster"], set()).add(
+                application["metadata"]["labels"]["service"]
+            )
     assert by_cluster["cluster-mgmt"] == set(GENERATED)
     assert by_cluster["cluster-dev"] == TIER_A - {"kong"}, "Tier B stays on the hub; kong is off on dev only"
 
@@ -136,6 +138,8 @@ def test_plan_writes_applications_json(shipped_plans: dict[str, Plan], tmp_path:
     assert rows == application_rows(shipped_plans["local"])
     assert set(rows[0]) == {
         "name",
+        "parent",
+        "gatedBy",
         "service",
         "cluster",
         "env",
@@ -197,7 +201,7 @@ def test_mermaid_draws_every_service_and_orders_waves(shipped_plans: dict[str, P
     assert picture.startswith("flowchart LR\n")
     for service in GENERATED:
         assert f"<br/>{service}" in picture
-    arrows = [line.split(" --> ") for line in picture.splitlines() if " --> " in line]
+    arrows = [line.split(" -->|Healthy| ") for line in picture.splitlines() if " -->|Healthy| " in line]
     expected = ["wm20", "wm10", "wm5", "w0", "w5", "w10"]
     assert [(a.strip().rsplit("_", 1)[1], b.rsplit("_", 1)[1]) for a, b in arrows] == list(itertools.pairwise(expected))
 

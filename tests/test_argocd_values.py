@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.argocd.values import HA_REPLICAS, argocd_values
+from components.argocd.values import ARGOCD_IMAGE_TAG, HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
 from tests.conftest import assert_golden, base_config, one, raw_config, secret_keys_of
+from tests.strict_crd import SCHEMA_DIR
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
@@ -239,9 +240,10 @@ def test_every_container_is_non_root_with_a_read_only_root_file_system(case: str
     assert values["commitServer"]["enabled"] is False
 
 
-def test_progressive_syncs_and_application_health_for_health_gated_waves() -> None:
+def test_application_health_for_health_gated_waves_and_no_progressive_syncs() -> None:
     values = argocd_values(stack_config(CONFIGS["local"]))
-    assert values["configs"]["params"]["applicationsetcontroller.enable.progressive.syncs"] == "true"
+    # Ordering comes from one parent Application per cluster; RollingSync would switch self-heal off.
+    assert not any("progressive" in key for key in values["configs"]["params"])
     health = values["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"]
     assert "hs.status = obj.status.health.status" in health and health.rstrip().endswith("return hs")
     # Argo CD 3.x tracks by annotation by default (upgrading/2.14-3.0.md); the default is kept.
@@ -266,7 +268,7 @@ def test_slack_and_webhook_notifications_reference_the_token_and_subscribe_platf
         assert notifications["subscriptions"] == [
             {
                 "recipients": [recipient],
-                "triggers": ["on-sync-failed", "on-health-degraded", "on-sync-succeeded"],
+                "triggers": ["on-sync-failed", "on-health-degraded", "on-sync-succeeded", "on-sync-stuck"],
                 "selector": "project=platform",
             }
         ]
@@ -276,6 +278,77 @@ def test_slack_and_webhook_notifications_reference_the_token_and_subscribe_platf
                 assert "message" in yaml.safe_load(notifications["templates"][f"template.{template}"])
     failed = yaml.safe_load(webhook["triggers"]["trigger.on-sync-failed"])[0]["when"]
     assert "phase in ['Error', 'Failed']" in failed
+
+
+def test_a_stuck_wave_notifies_once_per_sync_naming_cluster_and_waiting_child() -> None:
+    notifications = _notifications("mgmt-full")
+    (rule,) = yaml.safe_load(notifications["triggers"]["trigger.on-sync-stuck"])
+    assert rule["when"].startswith(
+        "app.status.operationState != nil and app.status.operationState.phase in ['Running']"
+    )
+    assert "time.Parse(app.status.operationState.startedAt).Add(30 * time.Minute).Before(time.Now())" in rule["when"]
+    # Once per sync operation: a new revision does not re-arm it, a new (retried) sync does.
+    assert rule["oncePer"] == "app.status.operationState?.startedAt"
+    (template,) = rule["send"]
+    message = yaml.safe_load(notifications["templates"][f"template.{template}"])["message"]
+    # The parent's operation message names the child Application it waits for (sync_context.go:470).
+    assert '{{index .app.metadata.labels "cluster"}}' in message
+    assert "{{.app.status.operationState.message}}" in message
+    failed = yaml.safe_load(notifications["triggers"]["trigger.on-sync-failed"])[0]
+    assert failed["oncePer"] == "app.status.operationState?.syncResult?.revision"
+
+
+def test_argo_cd_runs_the_fixed_release() -> None:
+    for name, config in CONFIGS.items():
+        values = argocd_values(stack_config(config))
+        assert values["global"]["image"] == {"tag": "v3.4.7"}, name
+        for component in COMPONENTS:
+            assert "image" not in values[component], "one tag for every component, from global.image"
+
+
+def test_the_pinned_release_keeps_the_crds_the_schemas_and_the_chart_were_taken_from() -> None:
+    """v3.4.7's CRDs are byte-identical to v3.4.4's (argo-cd `git diff v3.4.4 v3.4.7 -- manifests/crds` is
+    empty), which the chart installs and the strict checks use; a newer minor would need both replaced."""
+    version_file, chart_file = SCHEMA_DIR / "VERSION", VALUES_FILE.with_name("Chart.yaml")
+    if not version_file.is_file() or not chart_file.is_file():
+        pytest.skip(f"{version_file} or {chart_file} not found; they hold the versions the checks were taken from")
+    schemas = version_file.read_text().split("Argo CD ")[1].strip()
+    app_version = yaml.safe_load(chart_file.read_text())["appVersion"]
+    assert schemas == app_version == "v3.4.4"
+
+    def minor(tag: str) -> tuple[int, int]:
+        major, minor_, _ = tag.removeprefix("v").split(".")
+        return int(major), int(minor_)
+
+    assert minor(ARGOCD_IMAGE_TAG) == minor(app_version)
+    assert int(ARGOCD_IMAGE_TAG.rsplit(".", 1)[1]) >= 7, "v3.4.6 and v3.4.7 carry the ApplicationSet fixes"
+
+
+def sharded_config(shards: int) -> dict[str, Any]:
+    config = base_config("aws", "mgmt")
+    config["argocd"] = {**config["argocd"], "controllerShards": shards}
+    return config
+
+
+def test_controller_sharding_is_off_by_default_and_uses_consistent_hashing(chart_values: dict[str, Any]) -> None:
+    plain = argocd_values(env_config("dev"))
+    assert plain["controller"]["replicas"] == 1
+    assert "controller.sharding.algorithm" not in plain["configs"]["params"]
+    sharded = argocd_values(stack_config(sharded_config(4)))
+    assert sharded["controller"]["replicas"] == 4
+    assert sharded["configs"]["params"]["controller.sharding.algorithm"] == "consistent-hashing"
+    # `controller.replicas` is the chart's; configs.params is argocd-cmd-params-cm, free-form.
+    assert list(unknown_keys(sharded, chart_values)) == []
+    # HA alone keeps its two replicas and the default (legacy) distribution.
+    ha = argocd_values(env_config("prod"))
+    assert ha["controller"]["replicas"] == 2
+    assert "controller.sharding.algorithm" not in ha["configs"]["params"]
+
+
+@pytest.mark.parametrize("shards", [0, 11])
+def test_controller_shards_out_of_range_is_refused(shards: int) -> None:
+    with pytest.raises(ConfigError, match="controllerShards"):
+        stack_config(sharded_config(shards))
 
 
 def test_no_notifications_configured_leaves_the_controller_idle() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.catalog import Catalog, ChartSource, check_pinned_version, load_catalog
+from components.catalog import Catalog, ChartSource, IgnoreDifference, check_pinned_version, load_catalog
 
 # The brief's table (shared/BRIEF.md, "Platform services: tiers and waves"), written out once here as the
 # specification the data file is checked against.
@@ -102,3 +102,18 @@ def test_every_shipped_service_states_its_pod_security_level_and_why() -> None:
     assert levels["argocd"] == levels["cert-manager"] == "restricted"
     # A shared namespace runs at the least strict level of its group: loki shares alloy's.
     assert catalog.services["loki"].pod_security_level == "baseline" and levels["loki"] == "privileged"
+
+
+def test_an_ignored_difference_names_a_path_and_why() -> None:
+    entry = {"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration", "name": "x-webhook"}
+    with pytest.raises(ValidationError, match="give jsonPointers or jqPathExpressions"):
+        IgnoreDifference.model_validate({**entry, "why": "a controller injects it"})
+    with pytest.raises(ValidationError, match="why"):
+        IgnoreDifference.model_validate({**entry, "jqPathExpressions": [".webhooks[]?.clientConfig.caBundle"]})
+    with pytest.raises(ValidationError, match="extra"):
+        IgnoreDifference.model_validate({**entry, "jsonPointers": ["/a"], "why": "w", "managedFields": ["x"]})
+    parsed = IgnoreDifference.model_validate(
+        {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"], "why": "w"}
+    )
+    # `why` documents the catalog; Argo CD gets only its own fields.
+    assert parsed.to_argocd() == {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"]}

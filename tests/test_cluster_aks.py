@@ -20,6 +20,7 @@ from components.config.model import ClusterSettings
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import PlatformMocks
 from tools.plan.mocks.azure import CA_DATA, SUBSCRIPTION_ID, TENANT_ID
+from tools.plan.mocks.stacks import HUB_STACKS
 from tools.plan.plan import plan_stack
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource, run_program
 from tools.plan.writer import write_plan
@@ -32,10 +33,13 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
 PROVIDER = "pulumi:providers:kubernetes"
+PUBLIC_IP = "azure-native:network:PublicIPAddress"
 ADMIN_GROUP = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 ENVS = ["dev", "staging", "prod"]
-GUARDED_TYPES = [GROUP, VNET, SUBNET, IDENTITY, ROLE_ASSIGNMENT, CLUSTER, POOL]
+GUARDED_TYPES = [GROUP, VNET, SUBNET, IDENTITY, ROLE_ASSIGNMENT, CLUSTER, POOL, PUBLIC_IP]
+# The egress of the tests' hub stack (a GKE mgmt cluster behind Cloud NAT with a reserved address).
+HUB_EGRESS = list(HUB_STACKS["acme/platform/mgmt"].egress_cidrs)
 
 Run = Callable[..., Plan]
 
@@ -57,6 +61,12 @@ def own(plan: Plan, type_token: str) -> RecordedResource:
     found = [r for r in plan.by_type(type_token) if not hub_access(r)]
     assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
     return found[0]
+
+
+def assignment(plan: Plan, purpose: str) -> RecordedResource:
+    """The control plane identity's role assignment named for `purpose` (`subnet`, `egress-ip`)."""
+    (found,) = [r for r in plan.by_type(ROLE_ASSIGNMENT) if r.name.endswith(f"-{purpose}-network-contributor")]
+    return found
 
 
 def pools_by_name(plan: Plan) -> dict[str, RecordedResource]:
@@ -119,18 +129,36 @@ def test_oidc_issuer_and_workload_identity(env_plan: tuple[str, Plan]) -> None:
 def test_control_plane_identity_may_join_the_node_subnet(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
     cluster, identity, subnet = one(plan, CLUSTER), own(plan, IDENTITY), one(plan, SUBNET)
-    assignment = own(plan, ROLE_ASSIGNMENT)
+    on_subnet = assignment(plan, "subnet")
     identity_id = cluster.inputs["identity"]["userAssignedIdentities"][0]
     assert cluster.inputs["identity"]["type"] == "UserAssigned"
     assert identity_id.endswith(f"/userAssignedIdentities/{identity.inputs['resourceName']}")
-    assert assignment.inputs["scope"] == system_profile(plan)["vnetSubnetID"]
-    assert assignment.inputs["scope"].endswith(f"/subnets/{subnet.inputs['subnetName']}")
-    assert assignment.inputs["roleDefinitionId"] == (
+    assert on_subnet.inputs["scope"] == system_profile(plan)["vnetSubnetID"]
+    assert on_subnet.inputs["scope"].endswith(f"/subnets/{subnet.inputs['subnetName']}")
+    assert on_subnet.inputs["roleDefinitionId"] == (
         f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{NETWORK_CONTRIBUTOR}"
     )
-    assert assignment.inputs["principalType"] == "ServicePrincipal"
+    assert on_subnet.inputs["principalType"] == "ServicePrincipal"
     # The cluster is created only once its identity may use the subnet.
-    assert assignment.urn in cluster.dependency_urns
+    assert on_subnet.urn in cluster.dependency_urns
+
+
+def test_egress_leaves_from_a_static_address_the_stack_owns(env_plan: tuple[str, Plan]) -> None:
+    env, plan = env_plan
+    address = one(plan, PUBLIC_IP)
+    assert address.inputs["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert address.inputs["publicIPAllocationMethod"] == "Static"
+    assert address.protect is (env != "dev")
+    profile = one(plan, CLUSTER).inputs["networkProfile"]
+    assert profile["outboundType"] == "loadBalancer"
+    (reference,) = profile["loadBalancerProfile"]["outboundIPs"]["publicIPs"]
+    assert reference["id"].endswith(f"/publicIPAddresses/{address.inputs['publicIpAddressName']}")
+    # AKS attaches the address to its load balancer with the control plane's identity, before the cluster exists.
+    on_address = assignment(plan, "egress-ip")
+    assert on_address.inputs["scope"] == reference["id"]
+    assert on_address.urn in one(plan, CLUSTER).dependency_urns
+    (egress,) = plan.outputs["egressCidrs"]
+    assert egress.endswith("/32") and egress.startswith("20.")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,13 +207,20 @@ def test_resource_group_defaults_to_the_cluster_name(env_plan: tuple[str, Plan])
 def test_api_server_limited_to_authorized_networks(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
     access = one(plan, CLUSTER).inputs["apiServerAccessProfile"]
-    assert access == {"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24"]}
+    # The configured networks, then the hub's egress: the hub's Argo CD reaches this spoke with nobody copying IPs.
+    assert access == {"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24", *HUB_EGRESS]}
     assert plan.outputs["endpoint"].endswith(".hcp.westeurope.azmk8s.io")
     assert plan.outputs["endpoint"].startswith("https://")
 
 
-def test_private_cluster_when_no_network_is_authorized(run_config: Run) -> None:
+def test_a_spoke_with_no_network_authorized_admits_only_its_hub(run_config: Run) -> None:
     plan = run_config(azure_config("prod", authorizedNetworks=[]))
+    access = one(plan, CLUSTER).inputs["apiServerAccessProfile"]
+    assert access == {"enablePrivateCluster": False, "authorizedIPRanges": HUB_EGRESS}
+
+
+def test_private_cluster_when_nothing_may_reach_the_api(run_config: Run) -> None:
+    plan = run_config(azure_config("mgmt", authorizedNetworks=[]))
     access = one(plan, CLUSTER).inputs["apiServerAccessProfile"]
     assert access == {"enablePrivateCluster": True, "enablePrivateClusterPublicFQDN": False}
     assert plan.outputs["endpoint"].endswith(".privatelink.westeurope.azmk8s.io")
@@ -205,7 +240,7 @@ CUSTOM_POOLS = {
 
 def test_system_pool_inline_and_user_pools_separate_from_config(run_config: Run) -> None:
     plan = run_config(azure_config("staging", nodePools=CUSTOM_POOLS))
-    subnet_id = own(plan, ROLE_ASSIGNMENT).inputs["scope"]
+    subnet_id = assignment(plan, "subnet").inputs["scope"]
     system = system_profile(plan)
     assert system["name"] == "system"
     assert system["mode"] == "System"
@@ -267,9 +302,11 @@ def test_a_lone_system_pool_also_runs_workloads(run_config: Run) -> None:
     assert "nodeTaints" not in system_profile(plan), "with no User pool the critical-addons taint strands workloads"
 
 
-def test_autoscaler_owns_node_counts(env_plan: tuple[str, Plan]) -> None:
+def test_pools_are_managed_where_they_converge(env_plan: tuple[str, Plan]) -> None:
     _, plan = env_plan
-    assert one(plan, CLUSTER).ignore_changes == ["agentPoolProfiles[0].count"]
+    # A refresh lists every pool in agentPoolProfiles; a diff there would PUT the whole cluster
+    # (pulumi-azure-native#4264, #2719, #579). The inline pool only serves the create.
+    assert one(plan, CLUSTER).ignore_changes == ["agentPoolProfiles"]
     for pool in plan.by_type(POOL):
         assert pool.ignore_changes == ["count"]
         # Fixed pool names: a replaced pool must be deleted before its successor is created.
@@ -500,8 +537,10 @@ def test_metadata_for_the_argo_cd_registration() -> pulumi.Output[None]:
 
 def test_shipped_dev_stack_plans_a_complete_aks_cluster(tmp_path: Path) -> None:
     plan = plan_stack("dev")
-    for type_token in (GROUP, VNET, SUBNET, IDENTITY, ROLE_ASSIGNMENT, CLUSTER, PROVIDER):
+    for type_token in (GROUP, VNET, SUBNET, IDENTITY, CLUSTER, PROVIDER, PUBLIC_IP):
         own(plan, type_token)
+    assignment(plan, "subnet")
+    assignment(plan, "egress-ip")
     assert set(pools_by_name(plan)) == {"general"}
     assert one(plan, CLUSTER).inputs["aadProfile"]["adminGroupObjectIDs"] == [ADMIN_GROUP]
     write_plan(plan, tmp_path)

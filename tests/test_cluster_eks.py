@@ -15,9 +15,12 @@ from components.config import ConfigError, load_stack_config
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan import mocks
 from tools.plan.mocks import PlatformMocks
+from tools.plan.mocks.stacks import HUB_STACKS
 from tools.plan.runner import Plan, RecordedResource, run_program
 
 ENVS = ("dev", "staging", "prod")
+# The egress of the tests' hub stack, which every spoke's API admits next to the configured networks.
+HUB_EGRESS = list(HUB_STACKS["acme/platform/mgmt"].egress_cidrs)
 ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admins"
 # The mocks run the program as a CI role's STS session; the access entry must name the role.
 DEPLOYER_ROLE = "arn:aws:iam::123456789012:role/platform-deployer"
@@ -167,10 +170,21 @@ def test_public_endpoint_only_for_the_authorized_networks(plans: dict[str, Plan]
         vpc_config = one(plan, "aws:eks/cluster:Cluster").inputs["vpcConfig"]
         assert vpc_config["endpointPrivateAccess"] is True
         assert vpc_config["endpointPublicAccess"] is True
-        assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24"]
-    private_only = one(plan_of(eks_config("dev", authorizedNetworks=[])), "aws:eks/cluster:Cluster")
+        assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24", *HUB_EGRESS]
+    hub_only = one(plan_of(eks_config("dev", authorizedNetworks=[])), "aws:eks/cluster:Cluster")
+    assert hub_only.inputs["vpcConfig"]["publicAccessCidrs"] == HUB_EGRESS
+    private_only = one(plan_of(eks_config("mgmt", authorizedNetworks=[])), "aws:eks/cluster:Cluster")
     assert private_only.inputs["vpcConfig"]["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in private_only.inputs["vpcConfig"]
+
+
+def test_egress_leaves_from_the_nat_gateways_elastic_ips(plans: dict[str, Plan]) -> None:
+    for env, plan in plans.items():
+        addresses = {eip.name: eip for eip in plan.by_type("aws:ec2/eip:Eip")}
+        # One NAT gateway per zone where protected, one otherwise; each behind an Elastic IP the stack owns.
+        assert len(addresses) == (1 if env == "dev" else len(plan.by_type("aws:ec2/natGateway:NatGateway")))
+        assert len(plan.outputs["egressCidrs"]) == len(addresses)
+        assert all(cidr.endswith("/32") for cidr in plan.outputs["egressCidrs"])
 
 
 def test_the_whole_internet_is_refused_even_in_dev() -> None:

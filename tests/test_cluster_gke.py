@@ -11,7 +11,8 @@ import pytest
 
 from components.config import ConfigError, load_stack_config
 from tests.conftest import base_config, one, raw_config
-from tools.plan.mocks.gcp import project_number
+from tools.plan.mocks.gcp import address_ip, dns_endpoint, project_number
+from tools.plan.mocks.stacks import HUB_STACKS
 from tools.plan.plan import plan_stack
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 
@@ -33,7 +34,10 @@ NODE_ROLES = {
     "roles/stackdriver.resourceMetadata.writer",
     "roles/artifactregistry.reader",
 }
-PROTECTED_TYPES = [CLUSTER, NODE_POOL, NETWORK, SUBNET, ROUTER, NAT]
+ADDRESS = "gcp:compute/address:Address"
+PROTECTED_TYPES = [CLUSTER, NODE_POOL, NETWORK, SUBNET, ROUTER, NAT, ADDRESS]
+# The egress of the tests' hub stack, which every spoke's API admits next to the configured networks.
+HUB_EGRESS = list(HUB_STACKS["acme/platform/mgmt"].egress_cidrs)
 
 Run = Callable[..., Plan]
 
@@ -78,7 +82,7 @@ def env_plan(request: pytest.FixtureRequest, run_config: Run) -> tuple[str, Plan
 
 
 def test_private_nodes_and_authorized_networks_from_config(env_plan: tuple[str, Plan]) -> None:
-    _, plan = env_plan
+    env, plan = env_plan
     inputs = one(plan, CLUSTER).inputs
     private = inputs["privateClusterConfig"]
     assert private["enablePrivateNodes"] is True
@@ -87,13 +91,20 @@ def test_private_nodes_and_authorized_networks_from_config(env_plan: tuple[str, 
     assert private["enablePrivateEndpoint"] is False
     authorized = inputs["masterAuthorizedNetworksConfig"]
     cidrs = [block["cidrBlock"] for block in authorized["cidrBlocks"]]
-    assert cidrs == ["203.0.113.0/24"]
+    # A spoke admits its hub's egress too; the hub itself only the configured networks.
+    assert cidrs == ["203.0.113.0/24"] + (HUB_EGRESS if env != "mgmt" else [])
     assert not {"0.0.0.0/0", "::/0"} & set(cidrs)
     assert authorized["gcpPublicCidrsAccessEnabled"] is False
 
 
-def test_private_endpoint_only_when_no_networks_are_authorized(run_config: Run) -> None:
-    plan = run_config(gcp_config("prod", authorizedNetworks=[]))
+def test_a_spoke_with_no_network_authorized_admits_only_its_hub(run_config: Run) -> None:
+    inputs = one(run_config(gcp_config("prod", authorizedNetworks=[])), CLUSTER).inputs
+    assert inputs["privateClusterConfig"]["enablePrivateEndpoint"] is False
+    assert [block["cidrBlock"] for block in inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == HUB_EGRESS
+
+
+def test_private_endpoint_only_when_nothing_may_reach_the_api(run_config: Run) -> None:
+    plan = run_config(gcp_config("mgmt", authorizedNetworks=[]))
     inputs = one(plan, CLUSTER).inputs
     assert inputs["privateClusterConfig"]["enablePrivateEndpoint"] is True
     assert inputs["masterAuthorizedNetworksConfig"].get("cidrBlocks", []) == []
@@ -216,7 +227,14 @@ def test_own_vpc_with_secondary_ranges_and_nat(run_config: Run) -> None:
     router, nat = one(plan, ROUTER), one(plan, NAT)
     assert router.inputs["network"] == network_link
     assert nat.inputs["router"] == router.inputs["name"]
-    assert nat.inputs["natIpAllocateOption"] == "AUTO_ONLY"
+    # Reserved addresses, not ephemeral ones: spokes admit this cluster's egress by address.
+    address = one(plan, ADDRESS)
+    assert nat.inputs["natIpAllocateOption"] == "MANUAL_ONLY"
+    assert nat.inputs["natIps"] == [
+        f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/regions/{REGION}/addresses/cluster-dev-nat"
+    ]
+    assert (address.inputs["addressType"], address.inputs["region"]) == ("EXTERNAL", REGION)
+    assert plan.outputs["egressCidrs"] == [f"{address_ip(PROJECT, REGION, 'cluster-dev-nat')}/32"]
     assert nat.inputs["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
 
     cluster = one(plan, CLUSTER).inputs
@@ -406,8 +424,11 @@ def test_kubeconfig_is_secret_and_uses_the_gke_exec_plugin(env_plan: tuple[str, 
     kubeconfigs = [k for k in _kubeconfigs(plan) if k["current-context"] == plan.outputs["clusterName"]]
     assert kubeconfigs, "the kubeconfig must be among the secret values"
     for kubeconfig in kubeconfigs:
-        assert kubeconfig["clusters"][0]["cluster"]["server"] == plan.outputs["endpoint"]
-        assert kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]
+        # The DNS endpoint (IAM-guarded, reachable from CI anywhere) with its publicly trusted certificate; the IP
+        # endpoint (`endpoint`, behind the allow-list) is the hub's.
+        assert kubeconfig["clusters"][0]["cluster"] == {
+            "server": f"https://{dns_endpoint(PROJECT, REGION, plan.outputs['clusterName'])}"
+        }
         (user,) = kubeconfig["users"]
         assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
         assert "install_plugin" in user["user"]["exec"]["installHint"]

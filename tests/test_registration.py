@@ -12,8 +12,10 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.runtime import rpc
 
-from components.gitops.hub import HUB_OUTPUT_VERSION, hub_document
+from components.clusters import ExecAuth
+from components.gitops.hub import HUB_OUTPUT_VERSION
 from components.gitops.registration import enable_label
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import aws as aws_mocks
@@ -26,9 +28,7 @@ from tools.plan.runner import SECRET_MASK, Plan, RecordedResource, run_program
 Run = Callable[..., Plan]
 SECRET = "kubernetes:core/v1:Secret"
 HUB = HUB_STACKS["acme/platform/mgmt"]
-HUB_TOKENS = hub_document(
-    cluster_name=HUB.cluster_name, cloud=HUB.cloud, region=HUB.region, account=HUB.account, oidc_issuer_url=""
-)["argocd"]["federatedTokens"]
+HUB_TOKENS = stand_in_outputs(HUB)["hub"]["argocd"]["federatedTokens"]
 SUBJECTS = ["system:serviceaccount:argocd:argocd-application-controller", "system:serviceaccount:argocd:argocd-server"]
 EKS_HUB = HubFacts(
     cloud="aws",
@@ -37,6 +37,10 @@ EKS_HUB = HubFacts(
     account="123456789012",
     oidc_issuer_url="https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
     endpoint="https://0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com",
+    egress_cidrs=("52.30.0.10/32", "52.30.0.11/32"),
+    ca_data="Y2E=",
+    auth=ExecAuth("aws", ("eks", "get-token", "--cluster-name", "cluster-mgmt", "--region", "eu-west-1")),
+    cluster_identifier="arn:aws:eks:eu-west-1:123456789012:cluster/cluster-mgmt",
 )
 
 
@@ -80,13 +84,59 @@ def named(plan: Plan, type_token: str, name: str) -> RecordedResource:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_a_spoke_without_a_reachable_hub_output_fails_with_one_clear_line(run_config: Run) -> None:
+def test_a_hub_stack_that_does_not_exist_fails_with_one_line_naming_the_key(run_config: Run) -> None:
+    # The engine fails the read of a stack the backend does not have; the program says which key to fix.
     with pytest.raises(pulumi.RunError) as raised:
         run_config(base_config("aws", "dev", topology={"hubStack": "acme/platform/nowhere"}))
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith("platform:topology.hubStack: stack 'acme/platform/nowhere' has no 'hub' output")
+    assert message.startswith("platform:topology.hubStack: stack 'acme/platform/nowhere' cannot be read")
+    assert "no stack named 'acme/platform/nowhere' found" in message
+
+
+def test_a_hub_stack_without_the_hub_output_is_told_apart(run_config: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    outputs = stand_in_outputs(HUB)
+    del outputs["hub"]
+    monkeypatch.setitem(HUB_STACKS, "acme/platform/empty", HUB)
+    monkeypatch.setattr(stacks, "stand_in_outputs", lambda facts: outputs)
+    with pytest.raises(pulumi.RunError) as raised:
+        run_config(base_config("aws", "dev", topology={"hubStack": "acme/platform/empty"}))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("platform:topology.hubStack: stack 'acme/platform/empty' has no 'hub' output")
     assert "run `pulumi up` on the hub stack first" in message
+
+
+def test_an_undecryptable_hub_output_is_told_apart_from_a_missing_one(
+    run_config: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine elides a secret it cannot decrypt but still lists its name among the secret outputs.
+    outputs = stand_in_outputs(HUB)
+    outputs["hub"] = {rpc._special_sig_key: rpc._special_secret_sig, "value": None}
+    monkeypatch.setitem(HUB_STACKS, "acme/platform/sealed", HUB)
+    monkeypatch.setattr(stacks, "stand_in_outputs", lambda facts: outputs)
+    with pytest.raises(pulumi.RunError) as raised:
+        run_config(base_config("gcp", "dev", topology={"hubStack": "acme/platform/sealed"}))
+    message = str(raised.value)
+    assert "has a 'hub' output this stack cannot decrypt" in message
+    assert "secrets provider" in message
+
+
+def test_a_cloud_hub_needs_no_secret_output(run_config: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The exec kubeconfig carries no credential: a spoke builds it from the plain document.
+    outputs = stand_in_outputs(HUB)
+    del outputs["kubeconfig"]
+    monkeypatch.setitem(HUB_STACKS, "acme/platform/plain", HUB)
+    monkeypatch.setattr(stacks, "stand_in_outputs", lambda facts: outputs)
+    plan = run_config(base_config("aws", "dev", topology={"hubStack": "acme/platform/plain"}))
+    hub_kubeconfig = next(
+        json.loads(value)
+        for value in plan.secret_values
+        if '"kind": "Config"' in value and json.loads(value)["current-context"] == HUB.cluster_name
+    )
+    (cluster,) = hub_kubeconfig["clusters"]
+    assert cluster["cluster"] == {"server": HUB.endpoint}, "the DNS endpoint: no CA, nothing else"
+    assert hub_kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
 
 
 def test_the_plan_tool_reports_a_missing_hub_as_a_config_error(tmp_path: Any) -> None:
@@ -104,13 +154,16 @@ def test_the_plan_tool_reports_a_missing_hub_as_a_config_error(tmp_path: Any) ->
     assert "other-org/platform/mgmt" in line
 
 
-def test_a_hub_without_its_kubeconfig_output_is_refused(run_config: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    outputs = stand_in_outputs(HUB)
+def test_an_existing_cluster_hub_without_its_kubeconfig_output_is_refused(
+    run_config: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind_hub = HubFacts("existing", "cluster-mgmt", "local", "", "", "https://127.0.0.1:6443")
+    outputs = stand_in_outputs(kind_hub)
     del outputs["kubeconfig"]
-    monkeypatch.setitem(HUB_STACKS, "acme/platform/half", HUB)
+    monkeypatch.setitem(HUB_STACKS, "acme/platform/half", kind_hub)
     monkeypatch.setattr(stacks, "stand_in_outputs", lambda facts: outputs)
     with pytest.raises(pulumi.RunError, match=r"has no 'kubeconfig' output; run `pulumi up` on the hub stack first"):
-        run_config(base_config("aws", "dev", topology={"hubStack": "acme/platform/half"}))
+        run_config(base_config("existing", "dev", topology={"hubStack": "acme/platform/half"}))
 
 
 def test_a_hub_output_of_another_version_is_refused(run_config: Run, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,6 +263,10 @@ def test_tls_is_verified_against_the_spokes_ca(spoke: tuple[str, Plan]) -> None:
     if cloud == "existing":
         # No kubeconfig file in the test: the CA the token controller put beside the token.
         assert base64.b64decode(tls["caData"]).startswith(b"-----BEGIN CERTIFICATE-----")
+    elif cloud == "gcp":
+        # The hub uses the IP endpoint and the cluster CA; the kubeconfig uses the DNS endpoint, publicly trusted.
+        assert base64.b64decode(tls["caData"]).startswith(b"-----BEGIN CERTIFICATE-----")
+        assert "certificate-authority-data" not in spoke_kubeconfig(plan)["clusters"][0]["cluster"]
     else:
         assert tls["caData"] == spoke_kubeconfig(plan)["clusters"][0]["cluster"]["certificate-authority-data"]
 

@@ -166,9 +166,9 @@ def test_namespace_labels_match_what_argo_cd_sets(shipped_plans: dict[str, Plan]
     """Argo CD's CreateNamespace adopts the namespace and server-side applies its managedNamespaceMetadata: with
     equal values the two field managers share the labels instead of fighting over them."""
     catalog = load_catalog()
-    template = appsets.platform_services_appset(catalog, "dev")["template"]
     service = catalog.services["sealed-secrets"]
-    params = {**appsets._element(service, catalog), "metadata": {"labels": {"env": "dev"}}}
+    template = appsets.child_application(service, catalog.namespace_pod_security(service))
+    params = {"metadata": {"labels": {"env": "dev"}}}
     rendered = render_tree(
         {
             "namespace": template["spec"]["destination"]["namespace"],

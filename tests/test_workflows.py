@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tools import ci_stack
 from tools.ci_stack import main as ci_stack_main
 from tools.ci_stack import stack_facts
 from tools.plan.plan import shipped_stacks
@@ -144,3 +145,49 @@ def test_every_install_is_hash_checked_from_a_lock(name: str) -> None:
     installs = [line.strip() for run in runs for line in run.splitlines() if "pip install" in line]
     for line in installs:
         assert re.search(r"pip install --require-hashes -r [\w/]*requirements\.lock$", line), line
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        # A spoke writes its registration through the hub's kubeconfig (GKE: gke-gcloud-auth-plugin), so it signs
+        # in to the hub's cloud and installs its plugin as well as its own.
+        ("dev", {"hub_cloud": "gcp", "gcp": "true", "gke_plugin": "true", "azure": "true", "kubelogin": "true"}),
+        ("staging", {"hub_cloud": "gcp", "gcp": "true", "gke_plugin": "true", "aws": "true", "azure": "false"}),
+        ("mgmt", {"hub_cloud": "", "gcp": "true", "aws": "false", "azure": "false", "kubelogin": "false"}),
+    ],
+)
+def test_ci_stack_signs_a_spoke_in_to_its_hubs_cloud_too(stack: str, expected: dict[str, str]) -> None:
+    facts = stack_facts(stack, "")
+    assert {key: facts[key] for key in expected} == expected
+
+
+def test_ci_stack_names_the_key_when_the_hubs_stack_file_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  platform:env: dev\n  platform:cloud: aws\n  platform:region: eu-west-1\n"
+        "  platform:topology: {hubStack: acme/platform/hub}\n"
+    )
+    monkeypatch.setattr(ci_stack, "PROJECT_DIR", tmp_path)
+    assert ci_stack_main(["dev"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: platform:topology.hubStack: 'acme/platform/hub' names stack 'hub'")
+
+
+def test_jobs_that_reach_a_cluster_run_where_the_runner_label_says() -> None:
+    label = "${{ fromJSON(vars.PULUMI_RUNS_ON || '\"ubuntu-24.04\"') }}"
+    for name in ("pull-request.yml", "deploy.yml", "drift.yml"):
+        for job_name, job in load(name)["jobs"].items():
+            reaches_cluster = any("pulumi/actions" in step.get("uses", "") for step in steps_of(job))
+            assert (job["runs-on"] == label) == reaches_cluster, f"{name}: {job_name}"
+
+
+def test_sign_in_steps_read_what_ci_stack_prints() -> None:
+    printed = set(stack_facts("dev", ""))
+    for name in ("pull-request.yml", "deploy.yml", "drift.yml"):
+        for job in load(name)["jobs"].values():
+            read = {key for step in steps_of(job) for key in re.findall(r"steps\.stack\.outputs\.(\w+)", str(step))}
+            assert read <= printed, f"{name} reads {read - printed}, which tools/ci_stack.py never prints"
+            if read:
+                assert {"gcp", "aws", "azure", "gke_plugin", "kubelogin"} <= read, name

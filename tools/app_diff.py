@@ -1,4 +1,5 @@
-"""`python -m tools.app_diff BASE PR`: which Argo CD Applications a pull request adds, removes or changes, per cluster.
+"""`python -m tools.app_diff BASE PR`: which Argo CD Applications a pull request adds, removes or changes, per cluster,
+and the order of each changed cluster's waves (what each Application waits for is one of the compared fields).
 
 BASE and PR are each a plan's `applications.json` (written by `python -m tools.plan`), or a directory holding one
 plan per stack (`DIR/<stack>/applications.json`). A missing file is an empty list, so a stack that is new, or a plan
@@ -20,7 +21,19 @@ __all__ = ["FIELDS", "MARKER", "ClusterDiff", "diff_applications", "load_applica
 
 MARKER = "<!-- platform:app-diff -->"
 # What a reviewer needs to see change, in the order shown.
-FIELDS = ("namespace", "project", "service", "env", "wave", "repoURL", "chart", "version", "valueFiles")
+FIELDS = (
+    "namespace",
+    "project",
+    "service",
+    "env",
+    "wave",
+    "parent",
+    "gatedBy",
+    "repoURL",
+    "chart",
+    "version",
+    "valueFiles",
+)
 Application = Mapping[str, Any]
 
 
@@ -32,6 +45,8 @@ class ClusterDiff:
     changed: list[tuple[str, dict[str, tuple[Any, Any]]]] = field(default_factory=list)
     """(application name, {field: (before, after)})."""
     unchanged: int = 0
+    order: list[tuple[int, list[str]]] = field(default_factory=list)
+    """The cluster's waves after the change, ascending, with their Applications: each waits for the one before."""
 
     @property
     def has_changes(self) -> bool:
@@ -76,6 +91,12 @@ def diff_applications(base: Iterable[Application], pr: Iterable[Application]) ->
                 of(cluster).changed.append((name, changes))
             else:
                 of(cluster).unchanged += 1
+    for cluster, diff in clusters.items():
+        waves: dict[int, list[str]] = {}
+        for (on, name), app in sorted(after.items()):
+            if on == cluster and app.get("wave") is not None:
+                waves.setdefault(int(app["wave"]), []).append(name)
+        diff.order = sorted(waves.items())
     return [clusters[c] for c in sorted(clusters)]
 
 
@@ -92,8 +113,8 @@ def _escape(item: Any) -> str:
 
 
 def _row(mark: str, app: Application) -> str:
-    cells = [mark, _cell(app.get("name")), *(_cell(app.get(f)) for f in ("namespace", "chart", "version", "wave"))]
-    cells.append(_cell(app.get("valueFiles")))
+    columns = ("namespace", "chart", "version", "wave", "gatedBy", "valueFiles")
+    cells = [mark, _cell(app.get("name")), *(_cell(app.get(f)) for f in columns)]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -109,10 +130,14 @@ def render(diffs: list[ClusterDiff]) -> str:
     for d in changed:
         summary = f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, {d.unchanged} unchanged"
         lines += [f"#### `{d.cluster}`: {summary}", ""]
+        if d.order:
+            # The parent of the cluster applies each wave once every Application of the one before is Healthy.
+            waves = " → ".join(f"`{wave}` {', '.join(_escape(n) for n in names)}" for wave, names in d.order)
+            lines += [f"Order (each wave waits for the one before to be Healthy): {waves}", ""]
         if d.added or d.removed:
             lines += [
-                "| | Application | Namespace | Chart | Version | Wave | Value files |",
-                "|---|---|---|---|---|---|---|",
+                "| | Application | Namespace | Chart | Version | Wave | Waits for | Value files |",
+                "|---|---|---|---|---|---|---|---|",
             ]
             lines += [_row("added", app) for app in d.added]
             lines += [_row("removed", app) for app in d.removed]

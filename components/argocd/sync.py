@@ -1,6 +1,9 @@
 """The one sync policy every Application this program creates (and every ApplicationSet template) uses.
 
 Automated with prune and selfHeal: Git is the source of truth, drift is reverted and deleted files are removed.
+Nothing switches it off: the platform's order comes from a parent Application per cluster (components/gitops/
+appsets.py), not from an ApplicationSet RollingSync, which forces `automated` off on every Application it
+generates (docs/operator-manual/applicationset/Progressive-Syncs.md, Argo CD v3.4.7).
 Retry 5 times, backing off 5s, 10s, 20s, 40s, 80s (capped at 3m): enough to ride out a CRD that a previous wave
 is still installing, few enough that a broken chart surfaces as Degraded within minutes.
 `CreateNamespace=true`: a service's namespace comes with its Application.
@@ -14,9 +17,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["SYNC_OPTIONS", "SYNC_POLICY", "sync_policy"]
+__all__ = ["RESPECT_IGNORE_DIFFERENCES", "SYNC_OPTIONS", "SYNC_POLICY", "sync_policy"]
 
 SYNC_OPTIONS: tuple[str, ...] = ("CreateNamespace=true", "ServerSideApply=true")
+RESPECT_IGNORE_DIFFERENCES = "RespectIgnoreDifferences=true"
+"""For an Application with `ignoreDifferences`: a sync keeps the live value of an ignored field (an injected
+`caBundle`, a generated password) instead of applying Git's (docs/user-guide/sync-options.md)."""
 
 SYNC_POLICY: dict[str, Any] = {
     "automated": {"prune": True, "selfHeal": True},

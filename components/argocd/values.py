@@ -21,6 +21,7 @@ from components.argocd.spoke_access import spoke_access_values
 from components.config.model import NotificationSettings, SsoSettings, StackConfig
 
 __all__ = [
+    "ARGOCD_IMAGE_TAG",
     "INGRESS_CLASS",
     "LOCAL_DOMAIN",
     "NETWORK_POLICY",
@@ -49,6 +50,16 @@ TLS_CLUSTER_ISSUER = "platform-tls"
 LOCAL_DOMAIN = "localhost:8080"
 """Argo CD's URL without an ingress: `kubectl port-forward -n argocd svc/argocd-server 8080:443`."""
 
+ARGOCD_IMAGE_TAG = "v3.4.7"
+"""The Argo CD release every component runs; chart 10.1.1 ships v3.4.4. v3.4.6 and v3.4.7 fix the ApplicationSet
+progressive-sync loop and reverse deletion (argo-cd #29000, #29141: backports of #27577 and #29042); v3.4.7 is
+the newest 3.4 patch, and its CRDs (manifests/crds) are byte-identical to v3.4.4's, which the chart installs.
+v3.5.1 has the same fixes but newer CRDs than any argo-cd chart release ships (docs/ordering.md)."""
+
+STUCK_WAVE_MINUTES = 30
+"""A sync still running after this long is reported: for a cluster's parent Application it is a wave waiting on
+a child that does not become Healthy (a parent's sync never times out: controller.sync.timeout.seconds is 0)."""
+
 NOTIFICATION_TRIGGERS: dict[str, tuple[str, str, str]] = {
     "on-sync-failed": (
         "Application syncing has failed",
@@ -65,9 +76,21 @@ NOTIFICATION_TRIGGERS: dict[str, tuple[str, str, str]] = {
         "app.status.operationState != nil and app.status.operationState.phase in ['Succeeded']",
         "Application {{.app.metadata.name}} synced revision {{.app.status.sync.revision}}.",
     ),
+    "on-sync-stuck": (
+        f"Application sync has been running for {STUCK_WAVE_MINUTES} minutes",
+        "app.status.operationState != nil and app.status.operationState.phase in ['Running'] and "
+        f"time.Parse(app.status.operationState.startedAt).Add({STUCK_WAVE_MINUTES} * time.Minute).Before(time.Now())",
+        # A parent's message names the child it waits for: "waiting for healthy state of
+        # argoproj.io/Application/<service>-<suffix>" (gitops-engine/pkg/sync/sync_context.go:470, v3.4.7).
+        'Application {{.app.metadata.name}} on cluster {{index .app.metadata.labels "cluster"}} has been syncing'
+        f" for over {STUCK_WAVE_MINUTES} minutes: {{{{.app.status.operationState.message}}}}",
+    ),
 }
-"""Trigger -> (description, condition, message). Descriptions and conditions are those of Argo CD's notifications
-catalog (notifications_catalog/install.yaml, v3.4.4)."""
+"""Trigger -> (description, condition, message). The first three are Argo CD's notifications catalog's
+(notifications_catalog/install.yaml, v3.4.7); `on-sync-stuck` uses the catalog's time functions
+(docs/operator-manual/notifications/functions.md) on `on-sync-running`'s condition."""
+_ONCE_PER = {"on-sync-stuck": "app.status.operationState?.startedAt"}
+"""One message per sync operation for a stuck sync; one per synced revision for the others (the catalog's)."""
 _APP_LINK = "{{.context.argocdUrl}}/applications/{{.app.metadata.name}}"
 
 # Re-enables the health of child Applications, removed from Argo CD in 1.8, so an app of apps waits for its
@@ -209,10 +232,10 @@ def _notifications(settings: NotificationSettings | None, sizes: _Sizes) -> dict
             )
             template["webhook"] = {WEBHOOK_NAME: {"method": "POST", "body": body}}
         templates[f"template.{template_name}"] = _yaml(template)
-        # oncePer: one message per synced revision, not one per reconciliation (the catalog's triggers do the same).
+        # oncePer: one message per synced revision (or operation), not one per reconciliation.
         rule = {
             "description": description,
-            "oncePer": "app.status.operationState?.syncResult?.revision",
+            "oncePer": _ONCE_PER.get(trigger, "app.status.operationState?.syncResult?.revision"),
             "send": [template_name],
             "when": condition,
         }
@@ -288,21 +311,23 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
         }
 
     values: dict[str, Any] = {
-        "global": {"domain": argocd.hostname or LOCAL_DOMAIN, "networkPolicy": NETWORK_POLICY},
+        "global": {
+            "domain": argocd.hostname or LOCAL_DOMAIN,
+            "image": {"tag": ARGOCD_IMAGE_TAG},
+            "networkPolicy": NETWORK_POLICY,
+        },
         "configs": {
             "cm": cm,
             "params": {
                 # Plain HTTP inside the cluster only behind the TLS ingress (HARDENING #25); else the server's TLS.
                 "server.insecure": "true" if exposed else "false",
-                # Health-gated waves: ApplicationSet RollingSync needs progressive syncs (Beta since 3.3).
-                "applicationsetcontroller.enable.progressive.syncs": "true",
             },
             "rbac": _rbac(argocd.sso),
         },
         # SSO goes straight to the OIDC provider; Dex would be one more public-facing component.
         "dex": {"enabled": False},
-        # With 2 replicas the controller shards: the chart sets ARGOCD_CONTROLLER_REPLICAS, and clusters are
-        # spread over the shards by the default (legacy, non-experimental) hash of the cluster id.
+        # With 2 replicas (HA) the controller shards: the chart sets ARGOCD_CONTROLLER_REPLICAS, and clusters are
+        # spread over the shards by the default (legacy) hash of the cluster id, unless `controllerShards` is set.
         "controller": _component(replicas, sizes["controller"], ha),
         "server": server,
         "repoServer": _component(replicas, sizes["repoServer"], ha, has_hpa=True),
@@ -312,6 +337,13 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
         "redisSecretInit": {"resources": _resources(sizes["redisSecretInit"])},
         "redis-ha": {"enabled": ha},
     }
+    if argocd.controller_shards > 1:
+        # Argo CD's own sharding: the chart sets ARGOCD_CONTROLLER_REPLICAS from `controller.replicas`, and
+        # consistent hashing with bounded loads moves few clusters when a shard or cluster comes or goes
+        # (docs/operator-manual/high_availability.md, v3.4.7). The chart's controller StatefulSet reads
+        # `controller.sharding.algorithm` from argocd-cmd-params-cm (argo-cd 10.1.1 statefulset.yaml).
+        values["controller"]["replicas"] = argocd.controller_shards
+        values["configs"]["params"]["controller.sharding.algorithm"] = "consistent-hashing"
     if ha:
         # redis-ha replaces the single redis: 3 redis + sentinel pods and 3 HAProxy pods (the chart defaults),
         # each forced onto its own node.

@@ -20,6 +20,7 @@ __all__ = [
     "POD_SECURITY_ORDER",
     "Catalog",
     "ChartSource",
+    "IgnoreDifference",
     "PodSecurity",
     "PodSecurityLevel",
     "Service",
@@ -85,6 +86,38 @@ class PodSecurity(_Model):
     """Why not stricter: which pod needs what (or what was checked that it passes)."""
 
 
+class IgnoreDifference(_Model):
+    """A field of one of the chart's objects that something other than Argo CD writes after the sync (a webhook's
+    `caBundle` injected by a controller, a password generated at render time), so Argo CD must not compare it:
+    an Application that stays OutOfSync forever would hold every later wave of its cluster (Argo CD's
+    `spec.ignoreDifferences`, docs/user-guide/diffing.md)."""
+
+    group: str = ""
+    """API group of the object; empty for the core group (Secret)."""
+    kind: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    """The object's name as the chart renders it with the service's release name."""
+    json_pointers: tuple[str, ...] = ()
+    jq_path_expressions: tuple[str, ...] = ()
+    why: str = Field(min_length=1)
+    """Who writes the field, with the source it was checked in (kept out of the Application)."""
+
+    @model_validator(mode="after")
+    def _one_path(self) -> IgnoreDifference:
+        if not self.json_pointers and not self.jq_path_expressions:
+            raise ValueError(f"{self.kind}/{self.name}: give jsonPointers or jqPathExpressions to ignore")
+        return self
+
+    def to_argocd(self) -> dict[str, object]:
+        """The entry of an Application's `spec.ignoreDifferences`."""
+        entry: dict[str, object] = {"group": self.group, "kind": self.kind, "name": self.name}
+        if self.json_pointers:
+            entry["jsonPointers"] = list(self.json_pointers)
+        if self.jq_path_expressions:
+            entry["jqPathExpressions"] = list(self.jq_path_expressions)
+        return entry
+
+
 class Service(_Model):
     name: str = ""
     tier: Literal["A", "B"]
@@ -102,6 +135,8 @@ class Service(_Model):
     pod_security: PodSecurity | None = None
     """The Pod Security Standard its pods pass, with the reason; unset means `restricted` (the shipped catalog sets
     it on every service, tests/test_catalog.py checks)."""
+    ignore_differences: tuple[IgnoreDifference, ...] = ()
+    """Fields of the chart's objects that stay different from Git by design (see `IgnoreDifference`)."""
 
     @property
     def pod_security_level(self) -> PodSecurityLevel:

@@ -6,6 +6,7 @@ imported only when a stack uses it, so a GKE stack never loads the AWS or Azure 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 
 import pulumi
@@ -18,8 +19,10 @@ from components.clusters.base import (
     ExecAuth,
     FederatedToken,
     HubIdentity,
+    KubeAccess,
     WorkloadIdentity,
     exec_kubeconfig,
+    host_cidrs,
 )
 from components.config.model import StackConfig
 
@@ -32,9 +35,11 @@ __all__ = [
     "ExecAuth",
     "FederatedToken",
     "HubIdentity",
+    "KubeAccess",
     "WorkloadIdentity",
     "create_cluster",
     "exec_kubeconfig",
+    "host_cidrs",
 ]
 
 # cloud -> (module, class) of its cluster component.
@@ -46,9 +51,11 @@ CLUSTER_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 
-def create_cluster(config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> Cluster:
-    """The cluster of this stack, on the cloud its config names."""
+def create_cluster(
+    config: StackConfig, hub_egress: Sequence[str] = (), opts: pulumi.ResourceOptions | None = None
+) -> Cluster:
+    """The cluster of this stack, on the cloud its config names; on a spoke, its API admits `hub_egress` too."""
     module_name, class_name = CLUSTER_CLASSES[config.cloud]
     cluster_class: type[Cluster] = getattr(import_module(module_name), class_name)
-    args = ClusterArgs.from_config(config)
+    args = ClusterArgs.from_config(config, hub_egress)
     return cluster_class(args.name, args, opts)  # type: ignore[call-arg]

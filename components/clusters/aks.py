@@ -32,9 +32,9 @@ from components.clusters.base import (
     ClusterMetadata,
     ExecAuth,
     HubIdentity,
+    KubeAccess,
     WorkloadIdentity,
     argocd_exec,
-    exec_kubeconfig,
 )
 from components.config.model import AzureSettings, ClusterSettings, NodePool
 
@@ -299,8 +299,38 @@ class AksCluster(Cluster):
             opts=args.resource_options(self),
         )
 
+        # ---- Egress ----------------------------------------------------------------------------------------
+        # Outbound traffic leaves through the cluster load balancer's frontend: a Standard static address this
+        # stack owns rather than one AKS picks, so spokes can admit this cluster's Argo CD by address. The
+        # control plane's identity attaches it to the load balancer in the node resource group.
+        egress_ip = network.PublicIPAddress(
+            f"{name}-egress-ip",
+            resource_group_name=group.name,
+            public_ip_address_name=f"pip-{args.name}-egress",
+            location=args.region,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            tags=tags,
+            opts=args.resource_options(self),
+        )
+        egress_access = authorization.RoleAssignment(
+            f"{name}-egress-ip-network-contributor",
+            scope=egress_ip.id,
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=client.subscription_id.apply(
+                lambda subscription: (
+                    f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
+                    f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
+                )
+            ),
+            opts=args.resource_options(self),
+        )
+
         # ---- Cluster ---------------------------------------------------------------------------------------
-        private = not settings.authorized_networks
+        allow_list = args.api_allow_list
+        private = not allow_list
         if not azure.admin_group_object_ids:
             pulumi.log.warn(
                 "cluster.azure.adminGroupObjectIds is empty: only Azure RBAC role assignments grant access, and "
@@ -346,7 +376,7 @@ class AksCluster(Cluster):
                 if private
                 else containerservice.ManagedClusterAPIServerAccessProfileArgs(
                     enable_private_cluster=False,
-                    authorized_ip_ranges=[str(cidr) for cidr in settings.authorized_networks],
+                    authorized_ip_ranges=allow_list,
                 )
             ),
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
@@ -361,6 +391,11 @@ class AksCluster(Cluster):
                 dns_service_ip=DNS_SERVICE_IP,
                 load_balancer_sku="standard",
                 outbound_type="loadBalancer",
+                load_balancer_profile=containerservice.ManagedClusterLoadBalancerProfileArgs(
+                    outbound_ips=containerservice.ManagedClusterLoadBalancerProfileOutboundIPsArgs(
+                        public_ips=[containerservice.ResourceReferenceArgs(id=egress_ip.id)]
+                    )
+                ),
             ),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
@@ -395,9 +430,13 @@ class AksCluster(Cluster):
             tags=tags,
             opts=args.resource_options(
                 self,
-                depends_on=[subnet_access],
-                # The autoscaler owns the node count; `count` is only the size the pool is created with.
-                ignore_changes=["agentPoolProfiles[0].count"],
+                depends_on=[subnet_access, egress_access],
+                # The inline pool only exists because AKS cannot create a cluster without one. After creation a
+                # refresh writes every pool (the AgentPools too) into this list, so any diff in it would PUT the
+                # whole cluster and set every pool Scaling (pulumi-azure-native#4264, #2719, #579); the autoscaler
+                # owns `count` too. Pools change through the agent pool API: the User pools are AgentPools, and a
+                # new System pool is added as one before the old is removed (AKS "Manage system node pools").
+                ignore_changes=["agentPoolProfiles"],
             ),
         )
         self._name = name
@@ -425,9 +464,6 @@ class AksCluster(Cluster):
         )
         # A CA certificate is public; the invoke's result may come back secret as a whole.
         ca_data = pulumi.Output.unsecret(credentials.kubeconfigs.apply(cluster_ca))
-        kubeconfig = client.tenant_id.apply(
-            lambda tenant: exec_kubeconfig(args.name, endpoint, ca_data, kubelogin_auth(tenant))
-        )
         oidc_issuer_url = cluster.oidc_issuer_profile.apply(
             lambda profile: profile.issuer_url if profile and profile.issuer_url else ""
         )
@@ -435,7 +471,7 @@ class AksCluster(Cluster):
             cluster_name=cluster.name,
             endpoint=endpoint,
             ca_data=ca_data,
-            kubeconfig=kubeconfig,
+            access=KubeAccess(server=endpoint, ca_data=ca_data, auth=client.tenant_id.apply(kubelogin_auth)),
             oidc_issuer_url=oidc_issuer_url,
             metadata=ClusterMetadata(
                 cloud="azure",
@@ -447,6 +483,9 @@ class AksCluster(Cluster):
                 load_balancer="azure-standard",
                 oidc_issuer_url=oidc_issuer_url,
             ),
+            egress_cidrs=egress_ip.ip_address.apply(lambda address: [address] if address else []),
+            cluster_identifier=cluster.id,
+            replace_with=[cluster],
             depends_on=[cluster, *user_pools],
         )
 

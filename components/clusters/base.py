@@ -29,9 +29,11 @@ __all__ = [
     "ExecAuth",
     "FederatedToken",
     "HubIdentity",
+    "KubeAccess",
     "WorkloadIdentity",
     "argocd_exec",
     "exec_kubeconfig",
+    "host_cidrs",
 ]
 
 
@@ -49,9 +51,12 @@ class ClusterArgs:
     """Guard the cluster, network and node pools against deletion and replacement."""
     tags: Mapping[str, str]
     """`project`, `env` and `managed-by`, put on every cloud resource that takes labels or tags."""
+    hub_egress: tuple[str, ...] = ()
+    """On a spoke, the CIDRs the hub's Argo CD leaves from (the hub document's `egressCidrs`): the API allows them
+    next to the configured networks, so the hub reaches this cluster without anyone copying addresses."""
 
     @classmethod
-    def from_config(cls, config: StackConfig) -> ClusterArgs:
+    def from_config(cls, config: StackConfig, hub_egress: Sequence[str] = ()) -> ClusterArgs:
         return cls(
             name=config.cluster_name,
             env=config.env,
@@ -59,7 +64,16 @@ class ClusterArgs:
             settings=config.cluster,
             protect=config.protect,
             tags={"project": "platform", "env": config.env, "managed-by": MANAGED_BY},
+            hub_egress=tuple(hub_egress),
         )
+
+    @property
+    def api_allow_list(self) -> list[str]:
+        """Who may reach the public API endpoint: the configured networks, then the hub's egress addresses, each
+        once. Empty means a private endpoint. Plain strings: the hub document is read before the cluster is built,
+        so a preview never sees an unknown here."""
+        configured = [str(network) for network in self.settings.authorized_networks]
+        return list(dict.fromkeys([*configured, *self.hub_egress]))
 
     def resource_options(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
         """Options for a child whose loss takes the cluster down: protected, and never replaced silently."""
@@ -100,13 +114,51 @@ class ExecAuth:
     env: Mapping[str, str] = field(default_factory=dict)
     install_hint: str = ""
 
+    def to_document(self) -> dict[str, Any]:
+        """Plain data for the hub document: a command line, no credential."""
+        return {
+            "command": self.command,
+            "args": list(self.args),
+            "env": dict(self.env),
+            "installHint": self.install_hint,
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> ExecAuth:
+        return cls(
+            command=str(document["command"]),
+            args=tuple(document.get("args") or ()),
+            env=dict(document.get("env") or {}),
+            install_hint=str(document.get("installHint") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class KubeAccess:
+    """How a client outside the cluster (this program, CI, a spoke stack writing to the hub) reaches its API:
+    the server URL, the CA to verify it with (empty where the server presents a publicly trusted certificate, as
+    GKE's DNS endpoint does), and the exec plugin that gets a short-lived token. None of it is a credential."""
+
+    server: pulumi.Output[str]
+    ca_data: pulumi.Output[str]
+    auth: pulumi.Output[ExecAuth] | None
+    """None on an existing cluster, whose kubeconfig may hold anything, including static credentials. An Output
+    because a cloud may name the tenant only at run time (AKS's kubelogin takes the Entra ID tenant)."""
+
+
+def host_cidrs(addresses: Sequence[str]) -> list[str]:
+    """`203.0.113.7` -> `203.0.113.7/32`: how an allow-list names one egress address."""
+    return [address if "/" in address else f"{address}/32" for address in addresses]
+
 
 def exec_kubeconfig(
     name: str, endpoint: pulumi.Input[str], ca_data: pulumi.Input[str], auth: ExecAuth
 ) -> pulumi.Output[str]:
     """A kubeconfig built only from the endpoint, the CA and an exec plugin, so it changes only when the
     cluster's identity does. A kubeconfig that a cloud recomputes on every update (a raw admin config) would
-    replace the Kubernetes provider, and every resource on it, on an innocent change (pulumi-azure#467)."""
+    replace the Kubernetes provider, and every resource on it, on an innocent change (pulumi-azure#467).
+    An empty CA leaves verification to the system's trusted roots (GKE's DNS endpoint, which gcloud writes the
+    same way: googlecloudsdk/api_lib/container/kubeconfig.py `Cluster(..., has_dns_endpoint=True)`)."""
 
     def render(values: list[str]) -> str:
         server, ca = values
@@ -124,7 +176,9 @@ def exec_kubeconfig(
         document = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+            "clusters": [
+                {"name": name, "cluster": {"server": server, **({"certificate-authority-data": ca} if ca else {})}}
+            ],
             "users": [{"name": name, "user": {"exec": user}}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "current-context": name,
@@ -179,8 +233,12 @@ class HubIdentity:
     """Directory in the hub's Argo CD pods where per-spoke credential files (not secrets) appear."""
     files_config_map: str
     """The ConfigMap in `namespace` behind `files_dir`: a spoke adds its files there as keys."""
+    egress_cidrs: tuple[str, ...]
+    """The fixed addresses the hub's pods (Argo CD) leave from, as /32 CIDRs; empty for an existing cluster."""
+    cluster_identifier: str
+    """The hub cluster's cloud resource id: the `clusterIdentifier` of the spoke's provider for the hub."""
     kubeconfig: pulumi.Output[str]
-    """A secret kubeconfig of the hub cluster, for the spoke to write its cluster Secret there."""
+    """A kubeconfig of the hub cluster, for the spoke to write its cluster Secret there (a Pulumi secret)."""
 
     @property
     def subjects(self) -> list[str]:
@@ -260,6 +318,13 @@ class Cluster(pulumi.ComponentResource, ABC):
     """The Kubernetes provider every in-cluster resource of this stack uses."""
     metadata: ClusterMetadata
     """Typed facts for the Argo CD cluster registration."""
+    egress_cidrs: pulumi.Output[list[str]]
+    """The fixed public addresses the cluster's pods leave from (/32 CIDRs): what a spoke's API must admit when
+    this cluster is the hub. Empty for an existing cluster, whose egress this program does not control."""
+    cluster_identifier: pulumi.Output[str]
+    """What identifies the cluster to its Kubernetes provider (`clusterIdentifier`): the cloud's resource id."""
+    access: KubeAccess
+    """Server, CA and exec plugin of `kubeconfig`, as plain data for the hub document."""
 
     def _publish(
         self,
@@ -267,24 +332,48 @@ class Cluster(pulumi.ComponentResource, ABC):
         cluster_name: pulumi.Input[str],
         endpoint: pulumi.Input[str],
         ca_data: pulumi.Input[str],
-        kubeconfig: pulumi.Input[str],
+        access: KubeAccess,
         oidc_issuer_url: pulumi.Input[str],
         metadata: ClusterMetadata,
+        egress_cidrs: pulumi.Input[Sequence[str]],
+        cluster_identifier: pulumi.Input[str],
+        replace_with: Sequence[pulumi.Resource] = (),
+        kubeconfig: pulumi.Input[str] | None = None,
         provider: k8s.Provider | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> None:
-        """Set the output contract, build the provider (unless given) and register the outputs."""
+        """Set the output contract, build the provider (unless given) and register the outputs. The kubeconfig is
+        built from `access` unless given (an existing cluster's own).
+
+        The provider's `clusterIdentifier` (pulumi-kubernetes 4.34.2, provider/pkg/provider/provider.go DiffConfig)
+        makes it replaced only when the identifier changes, never because the kubeconfig changed or went unknown
+        in a preview (azure-native previews an AKS update with an unknown `fqdn`). The identifier is the cloud's
+        resource id, known in every preview of an update; a cluster recreated under the same id must still take
+        its provider (and every object on it) along, which `replace_with` does (pulumi 3.272.0, resource.py)."""
         self.cluster_name = pulumi.Output.from_input(cluster_name)
         self.endpoint = pulumi.Output.from_input(endpoint)
         self.ca_data = pulumi.Output.from_input(ca_data)
+        self.access = access
+        if kubeconfig is None:
+            if access.auth is None:  # a programming error: a cloud cluster always has its exec plugin
+                raise ValueError("a kubeconfig or an exec plugin is required")
+            kubeconfig = access.auth.apply(
+                lambda auth: exec_kubeconfig(metadata.cluster_name, access.server, access.ca_data, auth)
+            )
         self.kubeconfig = pulumi.Output.secret(kubeconfig)
         self.oidc_issuer_url = pulumi.Output.from_input(oidc_issuer_url)
         self.metadata = metadata
+        self.egress_cidrs = pulumi.Output.from_input(egress_cidrs).apply(lambda cidrs: host_cidrs(list(cidrs)))
+        self.cluster_identifier = pulumi.Output.from_input(cluster_identifier)
         self.provider = provider or k8s.Provider(
             f"{metadata.cluster_name}-k8s",
-            k8s.ProviderArgs(kubeconfig=self.kubeconfig, enable_server_side_apply=True),
+            k8s.ProviderArgs(
+                kubeconfig=self.kubeconfig,
+                cluster_identifier=self.cluster_identifier,
+                enable_server_side_apply=True,
+            ),
             # The provider must wait for the node pools too: Argo CD pods need somewhere to run.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), replace_with=list(replace_with)),
         )
         self.register_outputs(
             {
@@ -293,6 +382,7 @@ class Cluster(pulumi.ComponentResource, ABC):
                 "caData": self.ca_data,
                 "kubeconfig": self.kubeconfig,
                 "oidcIssuerUrl": self.oidc_issuer_url,
+                "egressCidrs": self.egress_cidrs,
             }
         )
 

@@ -31,9 +31,9 @@ from components.clusters.base import (
     ClusterMetadata,
     ExecAuth,
     HubIdentity,
+    KubeAccess,
     WorkloadIdentity,
     argocd_exec,
-    exec_kubeconfig,
 )
 from components.config.load import ConfigError
 from components.config.model import AwsSettings, NodePool
@@ -130,7 +130,7 @@ class EksCluster(Cluster):
         if not args.settings.kubernetes_version:  # guarded by config validation; kept for the type checker
             raise ValueError("cluster.kubernetesVersion is required for an EKS cluster")
         settings = args.settings.aws or AwsSettings()
-        networks = [str(network) for network in args.settings.authorized_networks]
+        networks = args.api_allow_list
         if any(network.prefixlen == 0 for network in args.settings.authorized_networks):
             raise ConfigError(
                 [
@@ -157,7 +157,9 @@ class EksCluster(Cluster):
         # ----------------------------------------------------------------------------------------------------
         # Network: own VPC, per zone a public and a private subnet, NAT for the private ones
         # ----------------------------------------------------------------------------------------------------
-        private_subnets, network_ready = self._network(settings.vpc_cidr, zones, private_cidrs, public_cidrs)
+        private_subnets, network_ready, nat_addresses = self._network(
+            settings.vpc_cidr, zones, private_cidrs, public_cidrs
+        )
         private_subnet_ids = [subnet.id for subnet in private_subnets]
 
         # ----------------------------------------------------------------------------------------------------
@@ -334,18 +336,28 @@ class EksCluster(Cluster):
             cluster_name=cluster.name,
             endpoint=endpoint,
             ca_data=ca_data,
-            kubeconfig=exec_kubeconfig(
-                args.name,
-                endpoint,
-                ca_data,
-                ExecAuth(
-                    command="aws",
-                    # `--output json`: kubectl reads the ExecCredential as JSON, whatever the user's CLI default.
-                    args=["eks", "get-token", "--cluster-name", args.name, "--region", args.region, "--output", "json"],
-                    install_hint=(
-                        "Install the AWS CLI v2 and sign in (aws sso login or credentials of a role with an EKS "
-                        "access entry): https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
-                    ),
+            access=KubeAccess(
+                server=endpoint,
+                ca_data=ca_data,
+                auth=pulumi.Output.from_input(
+                    ExecAuth(
+                        command="aws",
+                        # `--output json`: kubectl reads the ExecCredential as JSON, whatever the user's CLI default.
+                        args=(
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            args.name,
+                            "--region",
+                            args.region,
+                            "--output",
+                            "json",
+                        ),
+                        install_hint=(
+                            "Install the AWS CLI v2 and sign in (aws sso login or credentials of a role with an EKS "
+                            "access entry): https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+                        ),
+                    )
                 ),
             ),
             oidc_issuer_url=issuer,
@@ -360,6 +372,9 @@ class EksCluster(Cluster):
                 oidc_issuer_url=issuer,
                 identities={"aws-ebs-csi-driver": ebs_csi_role.arn},
             ),
+            egress_cidrs=pulumi.Output.all(*[address.public_ip for address in nat_addresses]),
+            cluster_identifier=cluster.arn,
+            replace_with=[cluster],
             # Nothing may act on the cluster before the program's own access entry, the nodes and DNS exist.
             depends_on=[*access, *node_groups, *early_addons.values(), *late_addons],
         )
@@ -394,8 +409,9 @@ class EksCluster(Cluster):
         zones: Sequence[str],
         private_cidrs: Sequence[IPv4Network],
         public_cidrs: Sequence[IPv4Network],
-    ) -> tuple[list[aws.ec2.Subnet], list[pulumi.Resource]]:
-        """The VPC; returns the private subnets and what must exist before nodes can pull images."""
+    ) -> tuple[list[aws.ec2.Subnet], list[pulumi.Resource], list[aws.ec2.Eip]]:
+        """The VPC; returns the private subnets, what must exist before nodes can pull images, and the NAT
+        gateways' Elastic IPs: the fixed addresses pods leave from."""
         args, name = self._args, self._name
 
         def tags(resource: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -437,6 +453,7 @@ class EksCluster(Cluster):
         # charges. Elsewhere one NAT gateway (about 32 USD a month each, plus data) is worth the risk.
         nat_zones = list(zones) if args.protect else list(zones[:1])
         nats: dict[str, aws.ec2.NatGateway] = {}
+        addresses: list[aws.ec2.Eip] = []
         private_subnets: list[aws.ec2.Subnet] = []
         ready: list[pulumi.Resource] = []
         for zone, private_cidr, public_cidr in zip(zones, private_cidrs, public_cidrs, strict=True):
@@ -467,6 +484,7 @@ class EksCluster(Cluster):
                     tags=tags(f"nat-{suffix}"),
                     opts=args.resource_options(self),
                 )
+                addresses.append(address)
                 nats[zone] = aws.ec2.NatGateway(
                     f"{name}-nat-{suffix}",
                     region=args.region,
@@ -505,7 +523,7 @@ class EksCluster(Cluster):
             )
             private_subnets.append(private)
             ready.append(association)
-        return private_subnets, [*ready, *nats.values()]
+        return private_subnets, [*ready, *nats.values()], addresses
 
     def _vpc_guards(self, vpc: aws.ec2.Vpc) -> None:
         """What every VPC of the platform carries beside its network: its default security group closed, and flow
@@ -788,7 +806,9 @@ class EksCluster(Cluster):
         owner = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         try:
             existing = aws.iam.get_open_id_connect_provider(url=url)
-        except Exception:  # the data source fails when no provider has this URL
+        except Exception as error:  # the SDK raises a plain Exception; only not-found is expected
+            if not _is_not_found(error):
+                raise
             existing = None
         if existing is not None and (existing.tags or {}).get(OIDC_OWNER_TAG) != owner:
             return existing.arn, []
@@ -833,6 +853,16 @@ class EksCluster(Cluster):
             service_account_annotations={"eks.amazonaws.com/role-arn": role.arn},
             grants=[role, *attachments],
         )
+
+
+_NOT_FOUND = ("couldn't find resource", "empty result")
+"""How the provider's data source says it found nothing: terraform-plugin-sdk's retry.NotFoundError and
+terraform-provider-aws's tfresource.NotFoundError/EmptyResultError messages. Any other failure (no permission
+to list providers, throttling, a network error) must stop the program, not create a second provider."""
+
+
+def _is_not_found(error: Exception) -> bool:
+    return any(marker in str(error) for marker in _NOT_FOUND)
 
 
 def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

@@ -10,14 +10,45 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.clusters.base import ArgoCdClusterConfig, Cluster, ClusterArgs, ClusterMetadata, HubIdentity
+from components.clusters.base import (
+    ArgoCdClusterConfig,
+    Cluster,
+    ClusterArgs,
+    ClusterMetadata,
+    HubIdentity,
+    KubeAccess,
+)
 from components.naming import part_of_argocd_labels
 
-__all__ = ["ARGOCD_MANAGER", "ExistingCluster"]
+__all__ = ["ARGOCD_MANAGER", "ExistingCluster", "context_kubeconfig"]
 
 ARGOCD_MANAGER = "argocd-manager"
 """The service account `argocd cluster add` would create, in the same place (kube-system)."""
 _MANAGER_NAMESPACE = "kube-system"
+
+
+def context_kubeconfig(path: Path, context: str) -> str:
+    """The kubeconfig reduced to `context`: its cluster, its user and itself, as the `kubeconfig` output. The rest
+    of the file (every other context's credentials) never reaches the stack state. Empty when the file or the
+    context is absent."""
+    if not path.is_file():
+        return ""
+    document = yaml.safe_load(path.read_text()) or {}
+    contexts = [c for c in document.get("contexts") or [] if c.get("name") == context]
+    if not contexts:
+        return ""
+    entry = contexts[0].get("context") or {}
+    clusters = [c for c in document.get("clusters") or [] if c.get("name") == entry.get("cluster")]
+    users = [u for u in document.get("users") or [] if u.get("name") == entry.get("user")]
+    reduced = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": clusters,
+        "users": users,
+        "contexts": contexts,
+        "current-context": context,
+    }
+    return yaml.safe_dump(reduced, sort_keys=True)
 
 
 def _context_facts(path: Path, context: str) -> tuple[str, str]:
@@ -56,16 +87,27 @@ class ExistingCluster(Cluster):
             )
         # The provider reads the file itself, by the path as configured, so the provider's inputs are the
         # same on every machine and a teammate's `pulumi up` does not replace it (pulumi-kubernetes#4019).
+        # The context names the cluster: the identifier is the same on every machine, and only pointing the stack
+        # at another context replaces the provider (pulumi-kubernetes 4.34.2 DiffConfig, `clusterIdentifier`).
+        identifier = f"kubeconfig-context/{existing.context}"
         provider = k8s.Provider(
             f"{args.name}-k8s",
-            k8s.ProviderArgs(kubeconfig=existing.kubeconfig, context=existing.context, enable_server_side_apply=True),
+            k8s.ProviderArgs(
+                kubeconfig=existing.kubeconfig,
+                context=existing.context,
+                cluster_identifier=identifier,
+                enable_server_side_apply=True,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._publish(
             cluster_name=args.name,
             endpoint=server,
             ca_data=ca_data,
-            kubeconfig=path.read_text() if path.is_file() else "",
+            access=KubeAccess(
+                server=pulumi.Output.from_input(server), ca_data=pulumi.Output.from_input(ca_data), auth=None
+            ),
+            kubeconfig=context_kubeconfig(path, existing.context),
             oidc_issuer_url="",
             metadata=ClusterMetadata(
                 cloud="existing",
@@ -77,6 +119,9 @@ class ExistingCluster(Cluster):
                 load_balancer="none",
                 oidc_issuer_url="",
             ),
+            # Its egress is whatever the machine's network is; nothing this program could publish.
+            egress_cidrs=[],
+            cluster_identifier=identifier,
             provider=provider,
         )
 

@@ -24,9 +24,9 @@ from components.clusters.base import (
     ClusterMetadata,
     ExecAuth,
     HubIdentity,
+    KubeAccess,
     WorkloadIdentity,
     argocd_exec,
-    exec_kubeconfig,
 )
 from components.config.model import GcpSettings, NodePool
 from components.naming import MANAGED_BY
@@ -141,11 +141,18 @@ def oidc_issuer_url(project: str, region: str, cluster_name: pulumi.Input[str]) 
     )
 
 
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    """The cluster's DNS endpoint (`gke-....{region}.gke.goog`), which GKE assigns at creation."""
+    dns = config.dns_endpoint_config if config else None
+    return (dns.endpoint or "") if dns else ""
+
+
 class GkeCluster(Cluster):
     """A regional GKE Standard cluster; node pool sizes are per zone (a region has three).
 
-    Empty values of the output contract: none. The endpoint is the private one when no authorized networks are
-    configured, so `pulumi up` then has to run from inside the VPC (or a peered network).
+    Empty values of the output contract: none. `endpoint` (what the hub's Argo CD uses) is the private one when
+    nothing is allowed to reach the API; the kubeconfig uses the DNS endpoint, which IAM guards, so `pulumi up`
+    runs from anywhere its identity may connect from.
     """
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -204,6 +211,18 @@ class GkeCluster(Cluster):
             log_config=FLOW_LOGS,
             opts=args.resource_options(self),
         )
+        # Fixed egress: reserved addresses for Cloud NAT (MANUAL_ONLY), so every spoke's API can admit this
+        # cluster's Argo CD by address. With AUTO_ONLY, NAT picks ephemeral addresses nothing could publish.
+        nat_address = gcp.compute.Address(
+            f"{name}-nat-ip",
+            name=f"{args.name}-nat",
+            project=project,
+            region=args.region,
+            address_type="EXTERNAL",
+            description=f"Egress of GKE cluster {args.name} (Cloud NAT)",
+            labels=labels,
+            opts=args.resource_options(self, depends_on=apis),
+        )
         router = gcp.compute.Router(
             f"{name}-router",
             name=f"{args.name}-router",
@@ -218,7 +237,8 @@ class GkeCluster(Cluster):
             project=project,
             region=args.region,
             router=router.name,
-            nat_ip_allocate_option="AUTO_ONLY",
+            nat_ip_allocate_option="MANUAL_ONLY",
+            nat_ips=[nat_address.self_link],
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=args.resource_options(self),
@@ -254,6 +274,7 @@ class GkeCluster(Cluster):
         # ----------------------------------------------------------------------------------------------------
         # The cluster
         # ----------------------------------------------------------------------------------------------------
+        allow_list = args.api_allow_list
         cluster = gcp.container.Cluster(
             f"{name}-cluster",
             name=args.name,
@@ -270,18 +291,26 @@ class GkeCluster(Cluster):
             ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
-                enable_private_endpoint=not args.settings.authorized_networks,
+                enable_private_endpoint=not allow_list,
                 master_ipv4_cidr_block=str(gcp_settings.master_cidr),
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
                     gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                        cidr_block=str(network_cidr), display_name=f"authorized-{index}"
+                        cidr_block=network_cidr, display_name=f"authorized-{index}"
                     )
-                    for index, network_cidr in enumerate(args.settings.authorized_networks)
+                    for index, network_cidr in enumerate(allow_list)
                 ],
                 # Not every Google Cloud IP: only the listed networks reach the public endpoint.
                 gcp_public_cidrs_access_enabled=False,
+            ),
+            # The DNS endpoint admits any network but only Google identities with `container.clusters.connect`
+            # (IAM decides before Kubernetes RBAC does): CI on hosted runners, whose addresses change, reaches the
+            # API this way. The IP endpoint stays behind the allow-list, for the hub's Argo CD.
+            control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=True
+                )
             ),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=gcp_settings.release_channel),
             # A floor, not a pin: the channel upgrades past it, and raising it upgrades in place.
@@ -335,12 +364,18 @@ class GkeCluster(Cluster):
 
         endpoint = pulumi.Output.concat("https://", cluster.endpoint)
         ca_data = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate or "")
+        dns_endpoint = cluster.control_plane_endpoints_config.apply(_dns_endpoint)
         issuer = oidc_issuer_url(project, args.region, cluster.name)
         self._publish(
             cluster_name=cluster.name,
             endpoint=endpoint,
             ca_data=ca_data,
-            kubeconfig=exec_kubeconfig(args.name, endpoint, ca_data, KUBECONFIG_AUTH),
+            # The DNS endpoint presents a publicly trusted certificate: no CA in the kubeconfig, as gcloud does.
+            access=KubeAccess(
+                server=pulumi.Output.concat("https://", dns_endpoint),
+                ca_data=pulumi.Output.from_input(""),
+                auth=pulumi.Output.from_input(KUBECONFIG_AUTH),
+            ),
             oidc_issuer_url=issuer,
             metadata=ClusterMetadata(
                 cloud="gcp",
@@ -352,6 +387,9 @@ class GkeCluster(Cluster):
                 load_balancer="gcp-l4",
                 oidc_issuer_url=issuer,
             ),
+            egress_cidrs=pulumi.Output.all(nat_address.address),
+            cluster_identifier=cluster.id,
+            replace_with=[cluster],
             depends_on=node_pools,
         )
 

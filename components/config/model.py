@@ -169,13 +169,14 @@ class ExistingSettings(_Model):
 
 class ClusterSettings(_Model):
     name: DnsLabel | None = None
-    """Cluster name; defaults to `cluster-{env}`."""
+    """Cluster name; defaults to `cluster-{env}`. A second cluster of an env needs its own (never an env's name)."""
     kubernetes_version: str | None = None
     """Kubernetes minor version (`1.33`) or exact version (`1.33.5`); required on gcp, aws and azure."""
     node_pools: dict[DnsLabel, NodePool] | None = None
     """Node pools keyed by name; defaults to `system` and `general` sized for the environment."""
     authorized_networks: list[IPv4Network] = []
-    """CIDRs allowed to reach the Kubernetes API (your CI runners and VPN); empty means private access only."""
+    """CIDRs allowed to reach the Kubernetes API (your CI runners and VPN); a spoke adds its hub's egress by itself.
+    Empty on a hub or standalone stack means private access only."""
     gcp: GcpSettings | None = None
     """GKE settings; required when `cloud` is gcp."""
     aws: AwsSettings | None = None
@@ -184,6 +185,15 @@ class ClusterSettings(_Model):
     """AKS settings; used when `cloud` is azure."""
     existing: ExistingSettings | None = None
     """An existing cluster (kind, k3d, minikube, any kubeconfig context); required when `cloud` is existing."""
+
+    @field_validator("name")
+    @classmethod
+    def _not_an_env(cls, value: str | None) -> str | None:
+        # Platform Applications end with the env for a `cluster-{env}` and with the cluster name otherwise
+        # (components/gitops/registration.app_suffix): a cluster named like an env would take that env's names.
+        if value in ENVIRONMENTS:
+            raise ValueError(f"'{value}' is an environment's name; name the cluster e.g. cluster-{value}-2")
+        return value
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -291,7 +301,10 @@ class ArgoCdSettings(_Model):
     hostname: str | None = None
     """Public host name of the Argo CD UI through an ingress with TLS; unset keeps the server internal."""
     notifications: NotificationSettings | None = None
-    """Where sync failures, degraded health and syncs of platform apps are reported."""
+    """Where sync failures, degraded health, stuck waves and syncs of platform apps are reported."""
+    controller_shards: int = Field(default=1, ge=1, le=10)
+    """Application controller replicas the registered clusters are spread over with Argo CD's consistent-hashing
+    sharding; 1 (the default) runs one unsharded controller. Pays from about 50 clusters (README, Ordering)."""
 
 
 class GitCredential(_Model):

@@ -1,45 +1,62 @@
-"""The platform services as ONE ApplicationSet generated from the catalog, so the number of Pulumi resources does
-not grow with services or clusters: adding a service is a catalog change inside the same object, adding a spoke
-is a new cluster Secret the clusters generator picks up.
+"""The platform services as ONE ApplicationSet that generates one parent Application per registered cluster; each
+parent holds that cluster's platform Applications, ordered by `argocd.argoproj.io/sync-wave`.
 
-Generators: one matrix per tier, each a list of the tier's catalog services crossed with the clusters generator.
-The clusters selector is templated per service (the matrix renders its second generator with the first one's
-parameters, applicationset/utils RenderGeneratorParams), so a service lands only on clusters whose
-`enable_<service>` label is "true"; Tier B also requires `env` to be the hub's env.
+Why a parent per cluster (docs/ordering.md has the whole decision): a sync of one Application applies its
+resources wave by wave and starts a wave only when every resource of the earlier waves is Healthy
+(docs/user-guide/sync-waves.md, Argo CD v3.4.7). With the health of `argoproj.io/Application` restored in argocd-cm
+(components/argocd/values.py), the parent's sync waits for each wave of child Applications to be Healthy. The
+parent of one cluster knows nothing of the others, so an unhealthy service holds only its own cluster, and every
+child keeps `automated` with prune and selfHeal (RollingSync would switch them off).
 
-Order: one ApplicationSet (not one per tier) because RollingSync orders Applications only within an
-ApplicationSet; its steps are the catalog's waves ascending, each gated on the health of the previous step.
+The children are rendered here, from the catalog, into the parent's `helm.valuesObject`; the ApplicationSet
+templates their strings per cluster (applicationset/utils/utils.go renders inside RawExtension fields too). The
+chart `charts/platform-waves` of the platform GitOps repository (shipped in the starter, `gitops/`) only prints
+the entries whose `enabled` equals `when`: `when` is "true" for Tier A, and "{hub env}/true" for Tier B, whose
+`enabled` also carries the cluster's env, so Tier B lands only on the hub's cluster.
+
+The number of Pulumi resources does not grow with services or clusters: a service is a catalog entry inside this
+object, a spoke is a cluster Secret the clusters generator picks up, and gets its parent from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.argocd.sync import sync_policy
-from components.catalog import Catalog, Service, load_catalog
+from components.argocd.sync import RESPECT_IGNORE_DIFFERENCES, sync_policy
+from components.catalog import Catalog, PodSecurityLevel, Service, load_catalog
 from components.config.model import StackConfig
-from components.gitops.registration import enable_label, version_annotation
+from components.gitops.registration import APP_SUFFIX_LABEL, IN_CLUSTER_SERVER, enable_label, version_annotation
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
 
 __all__ = [
     "APPSET_NAME",
+    "ORDER_CHART_PATH",
+    "PARENT_PREFIX",
+    "RESOURCES_FINALIZER",
+    "WAVE_ANNOTATION",
+    "WAVE_LABEL",
     "PlatformServices",
     "PlatformServicesArgs",
     "applicationset_resource",
+    "child_application",
+    "ordered_services",
     "platform_services_appset",
-    "rolling_sync_steps",
-    "service_elements",
     "wave_label",
 ]
 
 APPSET_NAME = "platform-services"
+PARENT_PREFIX = "platform-"
+"""A cluster's parent Application is `platform-{cluster name}`."""
+ORDER_CHART_PATH = "charts/platform-waves"
+"""The chart in the platform GitOps repository that prints a parent's children (gitops/charts/platform-waves)."""
 WAVE_LABEL = "wave"
-NAMESPACE_TEMPLATE = '{{default (printf "' + PLATFORM_PROJECT + '-%s-%s" .metadata.labels.env .group) .namespace}}'
+WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+"""Deleting an Application with it deletes its resources first (docs/user-guide/app_deletion.md)."""
 
 
 def wave_label(wave: int) -> str:
@@ -47,111 +64,150 @@ def wave_label(wave: int) -> str:
     return f"w{wave}"
 
 
-def _element(service: Service, catalog: Catalog) -> dict[str, str]:
-    # All values are strings: Go templates print JSON numbers as float64 and list elements are untyped JSON.
-    return {
-        "service": service.name,
-        "enableLabel": enable_label(service.name),
-        "versionKey": version_annotation(service.name),
-        "wave": str(service.wave),
-        "repoURL": service.chart.argocd_repo_url,
-        "chart": service.chart.name,
-        "version": service.chart.version,
-        # A shared group namespace carries the group as its semantic `service`, so every Application writing
-        # its managed metadata agrees; a fixed namespace keeps the service's own name.
-        "group": service.group or service.name,
-        "namespace": service.namespace or "",
-        # The Pod Security Standard its namespace enforces (the catalog's, the least strict of a shared group).
-        "podSecurity": catalog.namespace_pod_security(service),
-    }
+def ordered_services(catalog: Catalog) -> list[Service]:
+    """The services a parent holds, in wave order. Argo CD itself is excluded: its seed owns its Application."""
+    return [s for s in catalog.by_wave() if not s.self_managed]
 
 
-def service_elements(catalog: Catalog, tier: str) -> list[dict[str, str]]:
-    """List-generator elements of a tier, in wave order. Argo CD itself is excluded: its seed owns its Application."""
-    return [_element(s, catalog) for s in catalog.by_wave() if s.tier == tier and not s.self_managed]
+def _namespace(service: Service) -> str:
+    # platform-{env}-{group}, resolved per cluster; a fixed namespace (crossplane-system) is literal.
+    if service.namespace is not None:
+        return service.namespace
+    return '{{printf "' + PLATFORM_PROJECT + "-%s-" + str(service.group) + '" .metadata.labels.env}}'
 
 
-def rolling_sync_steps(catalog: Catalog) -> list[dict[str, Any]]:
-    """One RollingSync step per wave, ascending: a step starts when every Application of the previous one is
-    Healthy. An Application matched by no step would never sync, so every generated wave has a step."""
-    waves = sorted({s.wave for s in catalog.services.values() if not s.self_managed})
-    return [{"matchExpressions": [{"key": WAVE_LABEL, "operator": "In", "values": [wave_label(w)]}]} for w in waves]
-
-
-def _matrix(elements: Sequence[Mapping[str, str]], match_labels: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "matrix": {
-            "generators": [
-                {"list": {"elements": [dict(e) for e in elements]}},
-                {"clusters": {"selector": {"matchLabels": {**match_labels, "{{.enableLabel}}": "true"}}}},
-            ]
-        }
-    }
-
-
-def _template() -> dict[str, Any]:
+def child_application(service: Service, pod_security: PodSecurityLevel | None = None) -> dict[str, Any]:
+    """The Application of one service on one cluster, with the cluster's values left as Go templates for the
+    ApplicationSet to fill in (`.name`, `.server`, `.metadata.labels.*`, `.metadata.annotations.*`).
+    `pod_security`: the Pod Security Standard its namespace enforces (`Catalog.namespace_pod_security`, the least
+    strict of a shared group's); the service's own level if not given."""
     env = "{{.metadata.labels.env}}"
     values = "$values/{{.metadata.annotations.gitops_values_path}}"
-    group_id = PLATFORM_PROJECT + "-{{.group}}"
-    # No managed-by label on what the ApplicationSet controller and Argo CD create: Pulumi does not manage them.
+    # A shared group namespace carries the group as its semantic `service`, so every Application writing its
+    # managed metadata agrees; a fixed namespace keeps the service's own name.
+    group = service.group or service.name
+    group_id = f"{PLATFORM_PROJECT}-{group}"
+    policy = sync_policy()
+    if service.ignore_differences:
+        # A later sync keeps the live value of an ignored field instead of writing Git's back over it.
+        policy["syncOptions"].append(RESPECT_IGNORE_DIFFERENCES)
+    policy["managedNamespaceMetadata"] = {
+        "labels": {
+            "project": PLATFORM_PROJECT,
+            "env": env,
+            "service": group,
+            "backstage.io/component": group_id,
+            "backstage.io/kubernetes-id": group_id,
+            **pod_security_labels(pod_security or service.pod_security_level),
+        }
+    }
+    spec: dict[str, Any] = {
+        # Literal, never templated: a template must not choose the project that bounds its permissions.
+        "project": PLATFORM_PROJECT,
+        "sources": [
+            {
+                "repoURL": service.chart.argocd_repo_url,
+                "chart": service.chart.name,
+                # The catalog's pin unless the cluster's registration pins another version.
+                "targetRevision": '{{default "'
+                + service.chart.version
+                + '" (index .metadata.annotations "'
+                + version_annotation(service.name)
+                + '")}}',
+                "helm": {
+                    "releaseName": service.name,
+                    "valueFiles": [
+                        f"{values}/_base/{service.name}/values.yaml",
+                        values + "/_cloud/{{.metadata.labels.cloud}}/" + f"{service.name}/values.yaml",
+                        values + "/{{.name}}/" + f"{service.name}/values.yaml",
+                    ],
+                    # Every layer must exist (the starter repo ships them, its test checks them): a typo in a
+                    # folder name must fail the sync, not silently drop a cloud's storage class.
+                    "ignoreMissingValueFiles": False,
+                },
+            },
+            {
+                "repoURL": "{{.metadata.annotations.gitops_repo_url}}",
+                "targetRevision": "{{.metadata.annotations.gitops_revision}}",
+                "ref": "values",
+            },
+        ],
+        "destination": {"server": "{{.server}}", "namespace": _namespace(service)},
+        "syncPolicy": policy,
+    }
+    if service.ignore_differences:
+        spec["ignoreDifferences"] = [d.to_argocd() for d in service.ignore_differences]
     return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
         "metadata": {
-            "name": "{{.service}}-" + env,
+            # A cluster registered before `app_suffix` existed keeps the env: the names it always had.
+            "name": service.name
+            + '-{{default .metadata.labels.env (index .metadata.labels "'
+            + APP_SUFFIX_LABEL
+            + '")}}',
+            "namespace": ARGOCD_NAMESPACE,
+            # No managed-by label: Pulumi does not manage what Argo CD creates.
             "labels": {
                 "project": PLATFORM_PROJECT,
                 "env": env,
-                "service": "{{.service}}",
+                "service": service.name,
                 "cluster": "{{.name}}",
-                WAVE_LABEL: "w{{.wave}}",
+                WAVE_LABEL: wave_label(service.wave),
             },
+            # The parent applies a wave only once every Application of the waves before it is Healthy.
+            "annotations": {WAVE_ANNOTATION: str(service.wave)},
+            # No cascading finalizer: deleting a child leaves its workloads, as the ApplicationSet's Applications
+            # did before, so a hub's destroy never waits on Argo CD deleting every platform service first.
+        },
+        "spec": spec,
+    }
+
+
+def _enabled(service: Service) -> str:
+    # `index` with a default: a cluster registered before the service was catalogued has no label for it.
+    label = '{{default "false" (index .metadata.labels "' + enable_label(service.name) + '")}}'
+    return label if not service.management_only else "{{.metadata.labels.env}}/" + label
+
+
+def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
+    return {
+        "service": service.name,
+        "enabled": _enabled(service),
+        "when": "true" if not service.management_only else f"{hub_env}/true",
+        "application": child_application(service, catalog.namespace_pod_security(service)),
+    }
+
+
+def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
+    cluster = "{{.name}}"
+    return {
+        "metadata": {
+            "name": PARENT_PREFIX + cluster,
+            "labels": {
+                "project": PLATFORM_PROJECT,
+                "env": "{{.metadata.labels.env}}",
+                "service": APPSET_NAME,
+                "cluster": cluster,
+            },
+            # Deleting a cluster's parent (its cluster Secret is gone) deletes its child Applications, none left
+            # pointing at a cluster that no longer exists; they hold no finalizer, so this takes seconds.
+            "finalizers": [RESOURCES_FINALIZER],
         },
         "spec": {
-            # Literal, never templated: a template must not choose the project that bounds its permissions.
             "project": PLATFORM_PROJECT,
-            "sources": [
-                {
-                    "repoURL": "{{.repoURL}}",
-                    "chart": "{{.chart}}",
-                    # The catalog's pin unless the cluster's registration pins another version.
-                    "targetRevision": "{{default .version (index .metadata.annotations .versionKey)}}",
-                    "helm": {
-                        "releaseName": "{{.service}}",
-                        "valueFiles": [
-                            values + "/_base/{{.service}}/values.yaml",
-                            values + "/_cloud/{{.metadata.labels.cloud}}/{{.service}}/values.yaml",
-                            values + "/{{.name}}/{{.service}}/values.yaml",
-                        ],
-                        # Every layer must exist (the starter repo ships them, its test checks them): a typo in a
-                        # folder name must fail the sync, not silently drop a cloud's storage class.
-                        "ignoreMissingValueFiles": False,
-                    },
-                },
-                {
-                    "repoURL": "{{.metadata.annotations.gitops_repo_url}}",
-                    "targetRevision": "{{.metadata.annotations.gitops_revision}}",
-                    "ref": "values",
-                },
-            ],
-            "destination": {
-                "server": "{{.server}}",
-                # platform-{env}-{group}, unless the service has a fixed namespace (crossplane-system).
-                "namespace": NAMESPACE_TEMPLATE,
-            },
-            # Under RollingSync the ApplicationSet controller drops `automated` from generated Applications and
-            # triggers their syncs itself, keeping `automated.prune`, `retry` and `syncOptions` (Progressive-Syncs.md).
-            "syncPolicy": {
-                **sync_policy(),
-                "managedNamespaceMetadata": {
-                    "labels": {
-                        "project": PLATFORM_PROJECT,
-                        "env": env,
-                        "service": "{{.group}}",
-                        "backstage.io/component": group_id,
-                        "backstage.io/kubernetes-id": group_id,
-                        **pod_security_labels("{{.podSecurity}}"),
-                    }
+            "source": {
+                "repoURL": "{{.metadata.annotations.gitops_repo_url}}",
+                "targetRevision": "{{.metadata.annotations.gitops_revision}}",
+                "path": ORDER_CHART_PATH,
+                "helm": {
+                    "releaseName": APPSET_NAME,
+                    "valuesObject": {"applications": [_entry(s, hub_env, catalog) for s in ordered_services(catalog)]},
                 },
             },
+            # The children are Applications: they live beside Argo CD on the hub, whatever cluster they target.
+            "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
+            "syncPolicy": sync_policy(),
         },
     }
 
@@ -162,17 +218,10 @@ def platform_services_appset(catalog: Catalog, hub_env: str) -> dict[str, Any]:
     return {
         "goTemplate": True,
         "goTemplateOptions": ["missingkey=error"],
-        "generators": [
-            _matrix(service_elements(catalog, "A"), {}),
-            _matrix(service_elements(catalog, "B"), {"env": hub_env}),
-        ],
-        "strategy": {
-            "type": "RollingSync",
-            # Teardown in reverse wave order: alloy goes before the cert-manager its TLS depends on.
-            "deletionOrder": "Reverse",
-            "rollingSync": {"steps": rolling_sync_steps(catalog)},
-        },
-        "template": _template(),
+        # Every cluster this program registered (they carry `env`; Argo CD's implicit in-cluster entry has no
+        # labels). What runs there is decided per service by its enable label.
+        "generators": [{"clusters": {"selector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}}],
+        "template": _parent_template(catalog, hub_env),
     }
 
 

@@ -1,8 +1,10 @@
 """The hub side of hub and spoke: what the mgmt stack tells spokes, how a spoke reads it, and the guards.
 
-The contract between the stacks is one stack output, `hub` (`hub_document`), plus the hub's secret `kubeconfig`
-output. A spoke reads both through a StackReference named after the config key that names the hub stack, so the
-engine's own error for a stack that does not exist ("unknown stack") is reported on `platform:topology.hubStack`.
+The contract between the stacks is one plain stack output, `hub` (`hub_document`): who the hub's Argo CD is, the
+addresses it leaves from, and how to reach the hub's API (server, CA, exec plugin: no credential). A spoke reads it
+through a StackReference named after the config key that names the hub stack, awaited in the program's async
+entry point (`pulumi.run`), before the spoke's cluster is built: the cluster's API allow-list takes the hub's
+egress addresses. Only a hub on an existing cluster has no exec plugin; its spokes read the secret `kubeconfig`.
 
 Ordered teardown. `pulumi destroy` deletes dependents before what they depend on (the engine schedules deletions
 in reverse dependency order: pkg/resource/deploy/step_generator.go ScheduleDeletes). On a spoke, the
@@ -22,7 +24,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.sync_await import _sync_await
 from pulumi_kubernetes.admissionregistration import v1 as admission
 
 from components.argocd.spoke_access import (
@@ -31,7 +32,14 @@ from components.argocd.spoke_access import (
     CLUSTER_FILES_DIR,
     federated_tokens,
 )
-from components.clusters.base import Cluster, ClusterMetadata, FederatedToken, HubIdentity
+from components.clusters.base import (
+    Cluster,
+    ClusterMetadata,
+    ExecAuth,
+    FederatedToken,
+    HubIdentity,
+    exec_kubeconfig,
+)
 from components.config.model import StackConfig
 from components.naming import ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, part_of_argocd_labels
 
@@ -47,13 +55,15 @@ __all__ = [
     "hub_identity",
     "hub_output",
     "hub_provider",
+    "kubernetes_access",
     "read_hub",
     "with_crossplane_identity",
 ]
 
 HUB_OUTPUT = "hub"
-HUB_OUTPUT_VERSION = 1
-"""Raised when the document changes incompatibly; a spoke refuses a hub that exports another version."""
+HUB_OUTPUT_VERSION = 2
+"""Raised when the document changes incompatibly; a spoke refuses a hub that exports another version.
+2: `egressCidrs` and `kubernetes` (server, CA, exec plugin, cluster identifier)."""
 HUB_STACK_KEY = "platform:topology.hubStack"
 KUBECONFIG_OUTPUT = "kubeconfig"
 CROSSPLANE_SERVICE_ACCOUNT = "crossplane-provider"
@@ -68,8 +78,18 @@ SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 # ---------------------------------------------------------------------------------------------------------
 
 
-def hub_document(*, cluster_name: str, cloud: str, region: str, account: str, oidc_issuer_url: str) -> dict[str, Any]:
-    """The `hub` output: who the hub's Argo CD is and what it carries, for spokes to trust it."""
+def hub_document(
+    *,
+    cluster_name: str,
+    cloud: str,
+    region: str,
+    account: str,
+    oidc_issuer_url: str,
+    egress_cidrs: Sequence[str],
+    kubernetes: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The `hub` output: who the hub's Argo CD is, where it leaves from and what it carries, for spokes to trust
+    and admit it; and how a spoke job reaches the hub's API (`kubernetes_access`). Plain data, no credential."""
     return {
         "version": HUB_OUTPUT_VERSION,
         "clusterName": cluster_name,
@@ -77,6 +97,8 @@ def hub_document(*, cluster_name: str, cloud: str, region: str, account: str, oi
         "region": region,
         "account": account,
         "oidcIssuerUrl": oidc_issuer_url,
+        "egressCidrs": list(egress_cidrs),
+        "kubernetes": dict(kubernetes),
         "argocd": {
             "namespace": ARGOCD_NAMESPACE,
             "serviceAccounts": list(ARGOCD_SPOKE_SERVICE_ACCOUNTS),
@@ -89,16 +111,38 @@ def hub_document(*, cluster_name: str, cloud: str, region: str, account: str, oi
     }
 
 
+def kubernetes_access(server: str, ca_data: str, auth: ExecAuth | None, cluster_identifier: str) -> dict[str, Any]:
+    """The document's `kubernetes` entry. `exec` is None for an existing cluster, whose kubeconfig is a secret."""
+    return {
+        "server": server,
+        "caData": ca_data,
+        "exec": auth.to_document() if auth is not None else None,
+        "clusterIdentifier": cluster_identifier,
+    }
+
+
 def hub_output(cluster: Cluster) -> pulumi.Output[dict[str, Any]]:
-    """`hub_document` of this stack's cluster. Plain data: the kubeconfig is the separate, secret output."""
+    """`hub_document` of this stack's cluster."""
     metadata = cluster.metadata
-    return pulumi.Output.all(cluster.cluster_name, metadata.account, cluster.oidc_issuer_url).apply(
+    access = cluster.access
+    return pulumi.Output.all(
+        cluster.cluster_name,
+        metadata.account,
+        cluster.oidc_issuer_url,
+        cluster.egress_cidrs,
+        access.server,
+        access.ca_data,
+        access.auth,
+        cluster.cluster_identifier,
+    ).apply(
         lambda values: hub_document(
             cluster_name=values[0],
             cloud=metadata.cloud,
             region=metadata.region,
             account=values[1],
             oidc_issuer_url=values[2],
+            egress_cidrs=values[3],
+            kubernetes=kubernetes_access(values[4], values[5], values[6], values[7]),
         )
     )
 
@@ -110,8 +154,18 @@ def _missing(stack: str, what: str) -> pulumi.RunError:
     )
 
 
-def hub_identity(stack: str, document: Mapping[str, Any], kubeconfig: str) -> HubIdentity:
-    """The typed hub from its output document; a document of another version is refused, not guessed at."""
+def _unreadable(stack: str, name: str) -> pulumi.RunError:
+    # The engine elides secrets it cannot decrypt (pkg/resource/deploy/builtins.go readStackReference): the
+    # output is listed as a secret but comes without a value.
+    return pulumi.RunError(
+        f"{HUB_STACK_KEY}: stack '{stack}' has a '{name}' output this stack cannot decrypt; use the hub stack's "
+        "secrets provider for this stack too (`pulumi stack change-secrets-provider`)"
+    )
+
+
+def hub_identity(stack: str, document: Mapping[str, Any], kubeconfig: str | None = None) -> HubIdentity:
+    """The typed hub from its output document; a document of another version is refused, not guessed at. The
+    hub's kubeconfig is built from the document's exec plugin, or is `kubeconfig` (an existing-cluster hub's)."""
     version = document.get("version")
     if version != HUB_OUTPUT_VERSION:
         # Stack outputs travel as JSON numbers: 1 comes back as 1.0.
@@ -121,6 +175,14 @@ def hub_identity(stack: str, document: Mapping[str, Any], kubeconfig: str) -> Hu
             f"version {HUB_OUTPUT_VERSION}; run `pulumi up` on the hub with this version first"
         )
     argocd = document["argocd"]
+    access = document["kubernetes"]
+    if access.get("exec") is not None:
+        auth = ExecAuth.from_document(access["exec"])
+        hub_kubeconfig = exec_kubeconfig(document["clusterName"], access["server"], access["caData"], auth)
+    elif kubeconfig:
+        hub_kubeconfig = pulumi.Output.secret(kubeconfig)
+    else:
+        raise _missing(stack, f"'{KUBECONFIG_OUTPUT}' output")
     return HubIdentity(
         cluster_name=document["clusterName"],
         cloud=document["cloud"],
@@ -134,37 +196,58 @@ def hub_identity(stack: str, document: Mapping[str, Any], kubeconfig: str) -> Hu
         },
         files_dir=argocd["clusterFilesDir"],
         files_config_map=argocd["clusterFilesConfigMap"],
-        kubeconfig=pulumi.Output.secret(kubeconfig),
+        egress_cidrs=tuple(document["egressCidrs"]),
+        cluster_identifier=access["clusterIdentifier"],
+        kubeconfig=hub_kubeconfig,
     )
 
 
-def _output(reference: pulumi.StackReference, name: str) -> Any:
-    """A plain output value of the referenced stack, or None when it has none. Awaited here rather than kept as an
-    Output (`get_output` would give None inside an Output, and `require_output` a KeyError inside an apply):
-    what a spoke creates depends on the hub's values, and a missing one must stop the program in one line."""
-    details = _sync_await(reference.get_output_details(name))
-    return details.value if details.value is not None else details.secret_value
+async def _output(reference: pulumi.StackReference, stack: str, name: str) -> Any:
+    """A plain output value of the referenced stack, awaited (the supported `get_output_details`): what a spoke
+    creates depends on the hub's values, and a missing or unreadable one must stop the program in one line."""
+    details = await reference.get_output_details(name)
+    value = details.value if details.value is not None else details.secret_value
+    if value is None and name in (await reference.secret_output_names.future() or []):
+        raise _unreadable(stack, name)
+    return value
 
 
-def read_hub(config: StackConfig) -> HubIdentity:
+async def read_hub(config: StackConfig) -> HubIdentity:
     """The hub this spoke registers with, read from the hub stack's outputs."""
     stack = config.topology.hub_stack
     if stack is None:  # guarded by config validation; kept for the type checker
         raise pulumi.RunError(f"{HUB_STACK_KEY}: is required in hub topology")
     reference = pulumi.StackReference(HUB_STACK_KEY, stack_name=stack)
-    document = _output(reference, HUB_OUTPUT)
+    try:
+        await reference.outputs.future()
+    except Exception as error:  # the engine failed the read: the stack does not exist or cannot be reached
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise pulumi.RunError(
+            f"{HUB_STACK_KEY}: stack '{stack}' cannot be read ({cause}); name an existing hub stack as "
+            "org/project/stack and run `pulumi up` on it first"
+        ) from None
+    document = await _output(reference, stack, HUB_OUTPUT)
     if not isinstance(document, Mapping):
         raise _missing(stack, f"'{HUB_OUTPUT}' output")
-    kubeconfig = _output(reference, KUBECONFIG_OUTPUT)
-    if not kubeconfig:
-        raise _missing(stack, f"'{KUBECONFIG_OUTPUT}' output")
+    kubeconfig = None
+    if isinstance(document.get("kubernetes"), Mapping) and document["kubernetes"].get("exec") is None:
+        # A hub on an existing cluster: its kubeconfig is the one real secret a spoke reads.
+        kubeconfig = await _output(reference, stack, KUBECONFIG_OUTPUT)
     return hub_identity(stack, document, kubeconfig)
 
 
 def hub_provider(hub: HubIdentity) -> k8s.Provider:
     """The Kubernetes provider of the hub cluster, for the spoke's registration. Server-side apply: no
-    last-applied-configuration annotation ever holds the cluster Secret's data (CVE-2023-40029)."""
-    return k8s.Provider("hub-k8s", k8s.ProviderArgs(kubeconfig=hub.kubeconfig, enable_server_side_apply=True))
+    last-applied-configuration annotation ever holds the cluster Secret's data (CVE-2023-40029). The hub's own
+    identifier keeps it from being replaced when the hub's kubeconfig changes (pulumi-kubernetes 4.34.2
+    DiffConfig); a rebuilt hub under the same id loses the registration, which the next `pulumi up --refresh`
+    of the spoke writes again."""
+    return k8s.Provider(
+        "hub-k8s",
+        k8s.ProviderArgs(
+            kubeconfig=hub.kubeconfig, cluster_identifier=hub.cluster_identifier, enable_server_side_apply=True
+        ),
+    )
 
 
 def with_crossplane_identity(cluster: Cluster, config: StackConfig) -> ClusterMetadata:

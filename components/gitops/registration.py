@@ -1,11 +1,12 @@
 """Register a cluster with Argo CD: a declarative cluster Secret whose labels select platform services and whose
 annotations carry the metadata their templates read (the GitOps-bridge pattern).
 
-Labels (selection, known when planning): `env`, `cloud`, `region`, `cluster-name`, and `enable_<service>` =
-"true"/"false" for every catalog service. Annotations (values, some only known after the cloud answers):
-`account`, `oidc_issuer_url`, `storage_class`, `load_balancer`, `identity_<addon>`, `server`, the GitOps repo
-(`gitops_repo_url`, `gitops_revision`, `gitops_values_path`) and `version_<service>` where the stack pins
-another chart version. Keys use `_`, not `-`, so Go templates reach them as `.metadata.annotations.key`.
+Labels (selection, known when planning): `env`, `cloud`, `region`, `cluster-name`, `app_suffix` (see
+`app_suffix`), and `enable_<service>` = "true"/"false" for every catalog service. Annotations (values, some
+only known after the cloud answers): `account`, `oidc_issuer_url`, `storage_class`, `load_balancer`,
+`identity_<addon>`, `server`, the GitOps repo (`gitops_repo_url`, `gitops_revision`, `gitops_values_path`) and
+`version_<service>` where the stack pins another chart version. Keys use `_`, not `-`, so Go templates reach
+them as `.metadata.annotations.key`.
 
 The hub registers its own cluster (in-cluster address, no credential); each spoke stack registers its cluster in
 the hub's `argocd` namespace, with the credentials `Cluster.grant_argocd_access` returns (see `hub` for how the
@@ -23,16 +24,19 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import naming
 from components.catalog import Catalog, load_catalog
 from components.clusters.base import ArgoCdClusterConfig, ClusterMetadata, HubIdentity
 from components.config.model import StackConfig
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 
 __all__ = [
+    "APP_SUFFIX_LABEL",
     "IN_CLUSTER_SERVER",
     "ClusterRegistration",
     "ClusterRegistrationArgs",
     "Registration",
+    "app_suffix",
     "cluster_registration",
     "enable_label",
     "label_safe",
@@ -42,6 +46,8 @@ __all__ = [
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 """How Argo CD reaches the cluster it runs in (docs/operator-manual/declarative-setup.md, clusters)."""
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+APP_SUFFIX_LABEL = "app_suffix"
+"""Cluster label the platform Applications of that cluster are named with: `{service}-{app_suffix}`."""
 
 
 def label_safe(name: str) -> str:
@@ -57,6 +63,17 @@ def enable_label(service: str) -> str:
 def version_annotation(service: str) -> str:
     """The cluster annotation that pins another chart version of a service on that cluster."""
     return f"version_{label_safe(service)}"
+
+
+def app_suffix(env: str, cluster_name: str) -> str:
+    """What a cluster's platform Application names end with, unique per cluster of one Argo CD.
+
+    The cluster of an env under its default name `cluster-{env}` keeps the semantic `{service}-{env}`. Any other
+    cluster (a second cluster of an env must be given its own name, `cluster.name`) ends with its whole name:
+    `kong-cluster-dev-eu`. Cluster names are unique among one Argo CD's cluster Secrets, and a whole cluster name
+    never equals an env, so two clusters never share a suffix.
+    """
+    return env if cluster_name == naming.cluster_name(env) else cluster_name
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ def cluster_registration(
         "cloud": metadata.cloud,
         "region": metadata.region,
         "cluster-name": metadata.cluster_name,
+        APP_SUFFIX_LABEL: app_suffix(metadata.env, metadata.cluster_name),
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
     for service in catalog.services.values():

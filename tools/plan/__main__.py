@@ -22,9 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name, e.g. prod (reads Pulumi.prod.yaml)")
     parser.add_argument("--config-file", type=Path, help="a stack file to use instead of Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, required=True, help="directory to write the plan into")
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="run as a first `pulumi preview` sees it: every output a cloud computes is unknown",
+    )
     args = parser.parse_args(argv)
     try:
-        plan = plan_stack(args.stack, args.config_file)
+        plan = plan_stack(args.stack, args.config_file, preview=args.preview)
     except PlanConfigError as error:
         for line in error.lines:
             print(f"error: {line}", file=sys.stderr)

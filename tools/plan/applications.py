@@ -6,6 +6,10 @@ matrix whose second child is templated with the first one's parameters) and rend
 `gotemplate`. Anything else (another generator, a post-selector, a templatePatch, another template option) fails:
 a view that silently skips what it cannot read would be worse than none.
 
+The platform-services ApplicationSet generates one parent Application per cluster; the plan renders each parent's
+children as the chart `charts/platform-waves` of the platform GitOps repository does (`chart_children`, whose rule
+a test holds to the shipped chart), and each child's row names its parent and the Applications it waits for.
+
 A git generator reads a repository the plan does not have: the domain ApplicationSets list what is in each
 domain's own repository at runtime. The plan expands them against the shipped domain starter (`gitops-domain/`)
 standing in for every domain repository, and marks those rows `"example": true`: they show what a repository with
@@ -22,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from components.gitops.appsets import ORDER_CHART_PATH
 from tools.plan.gotemplate import TemplateError, render_tree
 from tools.plan.runner import PROGRAM, Plan, RecordedResource
 
@@ -31,6 +36,7 @@ __all__ = [
     "ExpansionError",
     "GitRepos",
     "application_rows",
+    "chart_children",
     "cluster_params",
     "cluster_secret",
     "expand",
@@ -229,6 +235,20 @@ def expand(
     return list(applications.values())
 
 
+def _is_parent(application: Mapping[str, Any]) -> bool:
+    return (application["spec"].get("source") or {}).get("path") == ORDER_CHART_PATH
+
+
+def chart_children(parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Applications `charts/platform-waves` prints for a parent, in its order: each entry's `application`
+    where its `enabled` equals its `when` (the chart's whole template: `range`, `if eq .enabled .when`, `toYaml`)."""
+    try:
+        entries = parent["spec"]["source"]["helm"]["valuesObject"]["applications"]
+    except KeyError as error:
+        raise ExpansionError(f"{parent['metadata']['name']}: no helm.valuesObject.applications") from error
+    return [dict(entry["application"]) for entry in entries if entry["enabled"] == entry["when"]]
+
+
 def _row(application: Mapping[str, Any]) -> dict[str, Any]:
     """A platform service's row names its chart; a domain's Application (a folder of its repository, no wave)
     has `chart` and `wave` null and no value files."""
@@ -241,6 +261,8 @@ def _row(application: Mapping[str, Any]) -> dict[str, Any]:
     source = chart_sources[0] if chart_sources else sources[0]
     return {
         "name": metadata["name"],
+        "parent": None,
+        "gatedBy": [],
         "service": labels["service"],
         "cluster": labels["cluster"],
         "env": labels["env"],
@@ -269,30 +291,56 @@ def _example_repos(spec: Mapping[str, Any]) -> dict[str, Path]:
     return dict.fromkeys(urls, EXAMPLE_DOMAIN_REPO)
 
 
-def _expanded(plan: Plan, spokes: Sequence[Plan]) -> list[tuple[dict[str, Any], bool]]:
-    """(Application, expanded from the example repository) for every ApplicationSet of `plan`, over the clusters
-    `plan` registers and those the `spokes` register with it."""
+def _expanded(plan: Plan, spokes: Sequence[Plan]) -> list[tuple[dict[str, Any], bool, str | None]]:
+    """(Application, expanded from the example repository, its parent's name) for every ApplicationSet of `plan`
+    and every child of a parent it generates, over the clusters `plan` and the `spokes` register with it."""
     clusters = cluster_params(plan) + [c for spoke in spokes for c in cluster_params(spoke)]
-    found: list[tuple[dict[str, Any], bool]] = []
+    found: list[tuple[dict[str, Any], bool, str | None]] = []
     for resource in plan.by_type(APPLICATIONSET):
         spec = resource.inputs["spec"]
         repos = _example_repos(spec)
         for application in expand(spec, clusters, repos):
-            found.append(({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **application}, bool(repos)))
+            found.append(
+                ({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **application}, bool(repos), None)
+            )
+            if _is_parent(application):
+                parent = application["metadata"]["name"]
+                found += [(child, False, parent) for child in chart_children(application)]
     return found
 
 
 def rendered_applications(plan: Plan, spokes: Sequence[Plan] = ()) -> list[dict[str, Any]]:
     """Every Application the plan's ApplicationSets generate, as full objects (for schema checks); git
     generators read the domain starter. `spokes`: plans of stacks that register their cluster with this hub."""
-    return [application for application, _ in _expanded(plan, spokes)]
+    return [application for application, _, _ in _expanded(plan, spokes)]
+
+
+def _gate(parent: str, children: list[dict[str, Any]]) -> None:
+    """Name each child's parent and the Applications it waits for: those of the nearest lower wave of the same
+    parent (they waited in turn for theirs), as the parent's sync applies one wave after the one before is
+    Healthy (docs/user-guide/sync-waves.md)."""
+    waves = sorted({c["wave"] for c in children})
+    for child in children:
+        before = [w for w in waves if w < child["wave"]]
+        child["parent"] = parent
+        child["gatedBy"] = sorted(c["name"] for c in children if before and c["wave"] == before[-1])
 
 
 def application_rows(plan: Plan, spokes: Sequence[Plan] = ()) -> list[dict[str, Any]]:
     """The rows of applications.json, by cluster, then wave (domain rows, which have none, last), then service.
-    Rows expanded from the domain starter carry `"example": true`. A plan alone knows only its own clusters;
-    with the `spokes` that register with it, the rows cover the whole hub-and-spoke fleet."""
-    rows = [{**_row(a), "example": True} if example else _row(a) for a, example in _expanded(plan, spokes)]
+    A cluster's parent Application is not a row: its children name it (`parent`), each with the Applications
+    whose health it waits for (`gatedBy`). Rows expanded from the domain starter carry `"example": true`. A plan
+    alone knows only its own clusters; with the `spokes` that register with it, the rows cover the fleet."""
+    rows: list[dict[str, Any]] = []
+    children: dict[str, list[dict[str, Any]]] = {}
+    for application, example, parent in _expanded(plan, spokes):
+        if parent is not None:
+            children.setdefault(parent, []).append(_row(application))
+        elif not _is_parent(application):
+            rows.append({**_row(application), "example": True} if example else _row(application))
+    for parent, ordered in children.items():
+        _gate(parent, ordered)
+        rows += ordered
     return sorted(rows, key=lambda r: (r["cluster"], r["wave"] is None, r["wave"] or 0, r["service"], r["name"]))
 
 
@@ -302,13 +350,15 @@ def _node(cluster: str, wave: int | None = None) -> str:
 
 
 def mermaid(rows: list[dict[str, Any]]) -> str:
-    """A Mermaid flowchart of the rows: one box per cluster, one node per wave listing its services, arrows in
-    wave order (each wave waits for the health of the one before)."""
+    """A Mermaid flowchart of the rows: one box per cluster titled with its parent Application, one node per wave
+    listing its services, arrows in wave order (each wave waits for the health of the one before)."""
     lines = ["flowchart LR"]
     for cluster in sorted({r["cluster"] for r in rows}):
         on_cluster = [r for r in rows if r["cluster"] == cluster]
         waves = sorted({r["wave"] for r in on_cluster if r["wave"] is not None})
-        lines.append(f'  subgraph {_node(cluster)}["{cluster}"]')
+        parents = sorted({r["parent"] for r in on_cluster if r["parent"]})
+        title = f"{cluster}: {', '.join(parents)}" if parents else cluster
+        lines.append(f'  subgraph {_node(cluster)}["{title}"]')
         for wave in waves:
             services = "<br/>".join(sorted(r["service"] for r in on_cluster if r["wave"] == wave))
             lines.append(f'    {_node(cluster, wave)}["wave {wave}<br/>{services}"]')
@@ -317,7 +367,8 @@ def mermaid(rows: list[dict[str, Any]]) -> str:
         if unordered:
             lines.append(f'    {_node(cluster)}_git["from Git (example)<br/>{"<br/>".join(unordered)}"]')
         lines.append("  end")
-        lines += [f"  {_node(cluster, a)} --> {_node(cluster, b)}" for a, b in itertools.pairwise(waves)]
+        # Each arrow is a gate: the parent applies the next wave once every Application of this one is Healthy.
+        lines += [f"  {_node(cluster, a)} -->|Healthy| {_node(cluster, b)}" for a, b in itertools.pairwise(waves)]
     return "\n".join(lines) + "\n"
 
 

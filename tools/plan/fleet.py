@@ -1,7 +1,8 @@
 """`python -m tools.plan.fleet [--check]`: the picture of what goes where across the shipped fleet.
 
 Plans the shipped hub (`mgmt`) with every shipped spoke that registers with it, expands the hub's ApplicationSets
-over all their clusters, and writes the Mermaid picture of clusters and waves into README.md between markers.
+over all their clusters, and writes the Mermaid picture of each cluster's parent and the health gates between its
+waves into README.md between markers.
 `--check` fails when the README's picture is stale (CI runs it).
 """
 

@@ -30,10 +30,16 @@ def stack_file(stack: str) -> Path:
 
 
 def plan_stack(
-    stack: str, config_file: Path | None = None, *, with_hub: bool = True, planned: Mapping[str, Plan] | None = None
+    stack: str,
+    config_file: Path | None = None,
+    *,
+    with_hub: bool = True,
+    planned: Mapping[str, Plan] | None = None,
+    preview: bool = False,
 ) -> Plan:
     """Plan `stack` (from `config_file` if given). A spoke is planned `with_hub` too, for its applications; a hub
-    plan already in `planned` (by stack name) is reused rather than planned again."""
+    plan already in `planned` (by stack name) is reused rather than planned again. `preview` runs the program as
+    a first `pulumi preview` sees it, every cloud output unknown (see `run_program`)."""
     path = config_file or stack_file(stack)
     if not path.is_file():
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
@@ -54,7 +60,7 @@ def plan_stack(
         config = load_stack_config(raw, secret_keys, stack=stack)
     stacks.REFERENCED.clear()
     try:
-        plan = run_program(stack, raw, secret_keys)
+        plan = run_program(stack, raw, secret_keys, preview=preview)
     except pulumi.RunError as error:
         raise PlanConfigError(str(error).splitlines()) from None
     # A spoke reads the hub stack's outputs; offline, they are the stand-ins of the mocks.
@@ -65,6 +71,8 @@ def plan_stack(
     # What Argo CD deploys to a spoke is decided by the hub's ApplicationSets: plan the hub too, where its stack
     # file is here, so the spoke's applications.json (and the pull-request diff built on it) shows its cluster.
     hub_stack = config.topology.hub_stack.rsplit("/", 1)[-1] if config.topology.hub_stack else None
+    # A preview has no applications to expand (the registrations' values are unknown).
+    with_hub = with_hub and not preview
     if with_hub and not config.is_hub and hub_stack and hub_stack != stack and stack_file(hub_stack).is_file():
         plan.hub = (planned or {}).get(hub_stack) or plan_stack(hub_stack)
         notes.append(f"applications: expanded from the ApplicationSets of the hub stack {hub_stack}")

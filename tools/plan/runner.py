@@ -8,23 +8,24 @@ reviewers and scanners read without credentials.
 
 from __future__ import annotations
 
+import asyncio
 import runpy
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.stack import Stack, run_pulumi_func
 
 from tools.plan.mocks import PlatformMocks
 
 __all__ = ["SECRET_MASK", "Plan", "RecordedResource", "run_program"]
 
+T = TypeVar("T")
 PROJECT = "platform"
 PROGRAM = Path(__file__).resolve().parents[2] / "__main__.py"
 SECRET_MASK = "[secret]"
@@ -45,11 +46,14 @@ class RecordedResource:
     ignore_changes: list[str]
     delete_before_replace: bool
     replace_on_changes: list[str]
+    replace_with_urns: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Plan:
     stack: str
+    preview: bool = False
+    """Run as a first `pulumi preview` sees it: every output a cloud computes is unknown."""
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     """Stack outputs, secrets replaced by the mask."""
@@ -121,9 +125,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=list(request.replaceOnChanges),
+                    replace_with_urns=list(request.replace_with),
                 )
             )
         return response
+
+
+def _run(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Run on the event loop the SDK's futures belong to (the thread's loop, which set_mocks uses too)."""
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    return loop.run_until_complete(awaitable)
 
 
 async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
@@ -139,23 +150,56 @@ async def _resolve_outputs(outputs: Mapping[str, Any], plan: Plan) -> dict[str, 
     return resolved
 
 
-def run_program(stack: str, raw_config: Mapping[str, Any], secret_keys: list[str], plan: Plan | None = None) -> Plan:
+def run_program(
+    stack: str,
+    raw_config: Mapping[str, Any],
+    secret_keys: list[str],
+    plan: Plan | None = None,
+    *,
+    preview: bool = False,
+) -> Plan:
     """Run `__main__.py` for `stack` with the given raw config; return what it registered (into `plan`).
 
-    The program's `pulumi.RunError` for bad config propagates, and `plan` then shows nothing was registered.
+    `preview=True` runs it as `pulumi preview` does before anything exists: the mocks answer every resource with
+    its inputs only, so every output a provider computes is unknown (pulumi.runtime.mocks MockMonitor). The
+    program's `pulumi.RunError` propagates, and `plan` then shows nothing was registered.
     """
-    plan = plan if plan is not None else Plan(stack=stack)
+    plan = plan if plan is not None else Plan(stack=stack, preview=preview)
     pulumi.runtime.set_all_config(dict(raw_config), secret_keys)
     settings.ROOT.set(None)
-    monitor = RecordingMonitor(PlatformMocks(), plan)
-    pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    mocks = PlatformMocks(preview=preview)
+    monitor = RecordingMonitor(mocks, plan)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
-    root = settings.get_root_resource()
+    # set_mocks leaves a finished root Stack, which refuses `pulumi.run`; the engine's entry point
+    # (runtime/stack.py run_in_stack) runs the module in a fresh Stack, then awaits the registered program.
+    settings.ROOT.set(None)
+    program_error: list[BaseException] = []
+    roots: list[Stack] = []
 
-    def program() -> None:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+    async def program() -> None:
+        root = Stack()
+        roots.append(root)
+        try:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+            entry = root._take_async_program()  # pyright: ignore[reportPrivateUsage]
+            if entry is not None:
+                root._add_program_outputs(await entry())  # pyright: ignore[reportPrivateUsage]
+        except BaseException as error:
+            program_error.append(error)
+            raise
+        finally:
+            root._finish()  # pyright: ignore[reportPrivateUsage]
 
-    _sync_await(run_pulumi_func(program))
-    stack_outputs = getattr(root, "outputs", {}) or {}
-    plan.outputs = _sync_await(_resolve_outputs(stack_outputs, plan))
+    try:
+        _run(run_pulumi_func(program))
+    except BaseException:
+        # The language host reports the program's own RunError (one line); a failed engine call behind it (the
+        # read of a stack that does not exist) is the engine's to report, on the resource it failed for.
+        if program_error and isinstance(program_error[0], pulumi.RunError):
+            raise program_error[0] from None
+        raise
+    # The root was set in the program's task (a context variable): read it from there.
+    stack_outputs = roots[0].outputs if roots else {}
+    plan.outputs = _run(_resolve_outputs(stack_outputs, plan))
     return plan

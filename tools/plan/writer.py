@@ -54,6 +54,12 @@ def _resource_entry(resource: RecordedResource, plan: Plan) -> dict[str, Any]:
         "protect": resource.protect,
         "retainOnDelete": resource.retain_on_delete,
         "ignoreChanges": resource.ignore_changes,
+        # Only where set, so the entries of every other resource read as before.
+        **(
+            {"replaceWith": [plan.name_of(urn) for urn in resource.replace_with_urns]}
+            if resource.replace_with_urns
+            else {}
+        ),
     }
 
 
@@ -97,4 +103,5 @@ def write_plan(plan: Plan, out: Path) -> None:
         release["values"] = _canonical(release["values"])
         (helm / f"{_file_name(resource.name)}.yaml").write_text(yaml.safe_dump(release, sort_keys=False))
     (out / "outputs.json").write_text(json.dumps(plan.outputs, indent=2, sort_keys=True) + "\n")
-    write_applications(plan, out)
+    if not plan.preview:  # the expansion needs the registrations' server and names, unknown in a preview
+        write_applications(plan, out)

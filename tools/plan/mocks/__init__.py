@@ -30,8 +30,21 @@ class UnmockedInvokeError(RuntimeError):
     """The program called an invoke that no mock answers; add it to the provider's CALLS table."""
 
 
+READ_IN_PREVIEW = frozenset({"pulumi:pulumi:StackReference"})
+"""Resources whose outputs a preview knows: the engine reads another stack's outputs in a preview too."""
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
+    def __init__(self, *, preview: bool = False) -> None:
+        super().__init__()
+        self.preview = preview
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if self.preview and args.typ not in READ_IN_PREVIEW:
+            # A first preview, with nothing created yet: no id, and no output at all, which the SDK resolves as
+            # unknown in a dry run. Stricter than a real preview (a provider may echo some inputs as known outputs),
+            # so a program that runs here cannot depend on any output being known.
+            return None, {}
         answer = RESOURCES.get(args.typ)
         extra = answer(args) if answer else {}
         resource_id = extra.pop("id", None) or f"{args.name}-id"

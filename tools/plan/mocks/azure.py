@@ -57,6 +57,20 @@ def _virtual_network(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     return {"id": resource_id, "name": name, "resourceGuid": _guid(resource_id), "provisioningState": "Succeeded"}
 
 
+def _public_ip_address(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    inputs = args.inputs
+    name = inputs["publicIpAddressName"]
+    resource_id = f"{_group_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/publicIPAddresses/{name}"
+    digest = hashlib.sha256(resource_id.encode()).digest()
+    return {
+        "id": resource_id,
+        "name": name,
+        # A static address is allocated at creation, from Azure's public ranges.
+        "ipAddress": f"20.{digest[0]}.{digest[1]}.{max(digest[2], 1)}",
+        "provisioningState": "Succeeded",
+    }
+
+
 def _subnet(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     inputs = args.inputs
     name = inputs["subnetName"]
@@ -236,6 +250,7 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:network:VirtualNetwork": _virtual_network,
     "azure-native:network:Subnet": _subnet,
+    "azure-native:network:PublicIPAddress": _public_ip_address,
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:managedidentity:FederatedIdentityCredential": _federated_identity_credential,
     "azure-native:authorization:RoleAssignment": _role_assignment,

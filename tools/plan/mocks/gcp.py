@@ -161,6 +161,10 @@ def _cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         "servicesIpv4Cidr": "",
         "operation": "",
     }
+    endpoints = inputs.get("controlPlaneEndpointsConfig") or {}
+    if "dnsEndpointConfig" in endpoints:
+        dns = {**endpoints["dnsEndpointConfig"], "endpoint": dns_endpoint(_project(args), location, _name(args))}
+        outputs["controlPlaneEndpointsConfig"] = {**endpoints, "dnsEndpointConfig": dns}
     if private:
         outputs["privateClusterConfig"] = {
             **private,
@@ -169,6 +173,27 @@ def _cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
             "peeringName": f"gke-n{_suffix(path)}-peer",
         }
     return outputs
+
+
+def address_ip(project: str, region: str, name: str) -> str:
+    """The address Google reserves for `name`, stable per path."""
+    return _public_ip(f"projects/{project}/regions/{region}/addresses/{name}")
+
+
+def dns_endpoint(project: str, location: str, name: str) -> str:
+    """The DNS endpoint GKE assigns a cluster, stable per path."""
+    return f"gke-{_digest(f'projects/{project}/locations/{location}/clusters/{name}').hex()[:32]}.{location}.gke.goog"
+
+
+def _address(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    region = args.inputs.get("region") or DEFAULT_REGION
+    path = f"projects/{_project(args)}/regions/{region}/addresses/{_name(args)}"
+    return {
+        "id": path,
+        "name": _name(args),
+        "selfLink": f"{COMPUTE}/{path}",
+        "address": address_ip(_project(args), region, _name(args)),
+    }
 
 
 def _node_pool(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -214,6 +239,7 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
     "gcp:compute/subnetwork:Subnetwork": _subnetwork,
     "gcp:compute/router:Router": _router,
     "gcp:compute/routerNat:RouterNat": _router_nat,
+    "gcp:compute/address:Address": _address,
     "gcp:serviceaccount/account:Account": _service_account,
     "gcp:projects/iAMMember:IAMMember": _project_iam_member,
     "gcp:kms/keyRing:KeyRing": _key_ring,

@@ -1,9 +1,9 @@
 """Answers of the engine's own resource: a StackReference, which reads another stack's outputs.
 
-A spoke reads the hub stack's `hub` and `kubeconfig` outputs. There is no hub stack here, so the known hub names
-answer with stand-in outputs built by the program's own `hub_document` from the facts the shipped (and the
-tests') mgmt stack has, and a test holds them to what the mgmt plan really exports. Any other name answers with
-no outputs, as a stack that was never deployed does, so the program's "run `pulumi up` on the hub first" shows.
+A spoke reads the hub stack's `hub` output (and an existing-cluster hub's `kubeconfig`). There is no hub stack
+here, so the known hub names answer with stand-in outputs built by the program's own `hub_document` from the facts
+the shipped (and the tests') mgmt stack has, and a test holds them to what the mgmt plan really exports. Any other
+name fails the read, as the engine does for a stack the backend does not have.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from components.gitops.hub import hub_document
+from components.clusters.base import ExecAuth
+from components.clusters.gke import KUBECONFIG_AUTH as GKE_AUTH
+from components.gitops.hub import hub_document, kubernetes_access
+from tools.plan.mocks.gcp import address_ip, dns_endpoint
 
-__all__ = ["HUB_STACKS", "REFERENCED", "RESOURCES", "HubFacts", "stand_in_outputs"]
+__all__ = ["HUB_STACKS", "REFERENCED", "RESOURCES", "HubFacts", "StackNotFoundError", "stand_in_outputs"]
 
 
 @dataclass(frozen=True)
@@ -31,16 +34,26 @@ class HubFacts:
     account: str
     oidc_issuer_url: str
     endpoint: str
+    """The API server a spoke job reaches the hub at."""
+    egress_cidrs: tuple[str, ...] = ()
+    ca_data: str = ""
+    auth: ExecAuth | None = None
+    """The exec plugin of the hub's kubeconfig; None for an existing cluster (its kubeconfig is a secret output)."""
+    cluster_identifier: str = ""
 
 
 def _gke(project: str, region: str = "europe-west1", cluster: str = "cluster-mgmt") -> HubFacts:
+    path = f"projects/{project}/locations/{region}/clusters/{cluster}"
     return HubFacts(
         cloud="gcp",
         cluster_name=cluster,
         region=region,
         account=project,
-        oidc_issuer_url=f"https://container.googleapis.com/v1/projects/{project}/locations/{region}/clusters/{cluster}",
-        endpoint="https://34.76.10.20",
+        oidc_issuer_url=f"https://container.googleapis.com/v1/{path}",
+        endpoint=f"https://{dns_endpoint(project, region, cluster)}",
+        egress_cidrs=(f"{address_ip(project, region, f'{cluster}-nat')}/32",),
+        auth=GKE_AUTH,
+        cluster_identifier=path,
     )
 
 
@@ -80,6 +93,8 @@ def stand_in_outputs(facts: HubFacts) -> dict[str, Any]:
             region=facts.region,
             account=facts.account,
             oidc_issuer_url=facts.oidc_issuer_url,
+            egress_cidrs=facts.egress_cidrs,
+            kubernetes=kubernetes_access(facts.endpoint, facts.ca_data, facts.auth, facts.cluster_identifier),
         ),
         "kubeconfig": _kubeconfig(facts),
         "env": "mgmt",
@@ -88,18 +103,28 @@ def stand_in_outputs(facts: HubFacts) -> dict[str, Any]:
     }
 
 
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
 def _stack_reference(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = str(args.inputs.get("name") or args.resource_id)
     REFERENCED.append(name)
     facts = HUB_STACKS.get(name)
     if facts is None:
-        return {"name": name, "outputs": {}, "secretOutputNames": []}
+        # The engine fails the read (pkg/resource/deploy/builtins.go readStackReference returns the backend's error).
+        raise StackNotFoundError(f"no stack named '{name}' found")
     outputs = dict(stand_in_outputs(facts))
-    # The engine hands secret outputs over as secrets.
-    secret = [key for key in ("kubeconfig",) if key in outputs]
-    for key in secret:
-        outputs[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": outputs[key]}
+    # The engine hands secret outputs over as secrets, and lists their names.
+    for key in ("kubeconfig",):
+        if key in outputs:
+            outputs[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": outputs[key]}
+    secret = sorted(key for key, value in outputs.items() if _is_secret(value))
     return {"name": name, "outputs": outputs, "secretOutputNames": secret}
+
+
+class StackNotFoundError(Exception):
+    """What the backend answers for a stack it does not have."""
 
 
 RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
