@@ -8,7 +8,7 @@ STACK ?= local
 # The local stack keeps its state in this folder: no Pulumi Cloud account needed.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup lock test lint schema check-schema plan plan-all local-cluster up-local destroy-local bench
+.PHONY: help setup lock test lint schema check-schema plan plan-all prereqs local-cluster up-local local-password destroy-local bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,19 +51,40 @@ plan: setup ## credential-free plan of one stack: make plan STACK=prod
 plan-all: setup ## credential-free plan of every shipped stack into plan/
 	@for f in Pulumi.*.yaml; do s=$${f#Pulumi.}; s=$${s%.yaml}; $(PY) -m tools.plan --stack $$s --out plan/$$s || exit 1; done
 
-local-cluster: ## create the kind cluster of the local stack unless it exists
-	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
-	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name '$(KIND_CLUSTER)'
+# Tools the local targets install (.tools/bin, by tools/local/prereqs.py) or the Pulumi installer (~/.pulumi/bin).
+LOCAL_PATH := $(CURDIR)/.tools/bin:$(HOME)/.pulumi/bin:$(PATH)
+LOCAL_ENV := PATH="$(LOCAL_PATH)" PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}"
+READY_TIMEOUT ?= 1500
+# When `make up-local` started (epoch seconds), for the measured time to a ready platform.
+UP_STARTED := $(shell date +%s)
+READY_ARGS ?=
 
-up-local: setup local-cluster ## bring the platform up on the local kind cluster (file state backend)
-	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/iac/download-install/"; exit 1; }
+prereqs: ## check Docker, kind and the Pulumi CLI at once (installs kind and pulumi into .tools/ when missing)
+	@$(PYTHON) tools/local/prereqs.py
+
+local-cluster: ## create the kind cluster of the local stack unless it exists (tools/local/kind.yaml)
+	@$(LOCAL_ENV) kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || \
+		$(LOCAL_ENV) kind create cluster --name '$(KIND_CLUSTER)' --config tools/local/kind.yaml --wait 120s
+
+up-local: prereqs ## the local platform: kind, the in-cluster Git server, Argo CD and every service, then wait for it
+	@$(MAKE) --no-print-directory setup local-cluster
 	mkdir -p .pulumi-state
-	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi stack select --create local
-	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi up --yes --stack local
+	$(LOCAL_ENV) pulumi stack select --create local
+	$(LOCAL_ENV) pulumi up --yes --stack local
+	$(LOCAL_ENV) $(PY) -m tools.local.ready --timeout $(READY_TIMEOUT) --started-at $(UP_STARTED) $(READY_ARGS)
 
-destroy-local: ## tear the local platform down, then delete the kind cluster
-	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" pulumi destroy --yes --stack local
-	kind delete cluster --name '$(KIND_CLUSTER)'
+local-password: setup ## print the Argo CD admin password of the local platform
+	@$(PY) -m tools.local.ready --password
+
+destroy-local: ## tear the local platform down (the stack's resources, then the kind cluster)
+	@$(PYTHON) tools/local/prereqs.py --no-install
+	@if $(LOCAL_ENV) kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
+		$(LOCAL_ENV) pulumi destroy --yes --stack local && \
+		$(LOCAL_ENV) kind delete cluster --name '$(KIND_CLUSTER)'; \
+	else \
+		echo "no kind cluster '$(KIND_CLUSTER)': forgetting the local stack's state, which only described it"; \
+		$(LOCAL_ENV) pulumi stack rm --yes --force local || true; \
+	fi
 
 bench: setup ## benchmarks: cost per stack, scale sweep, time to a seeded platform -> docs/benchmarks/
 	$(VENV)/bin/pip install --quiet -r requirements-bench.txt

@@ -22,6 +22,7 @@ from components.gitops import (
     read_hub,
     with_crossplane_identity,
 )
+from components.gitserver import GitServer, GitServerArgs
 from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
 try:
@@ -51,23 +52,39 @@ async def main() -> None:
     )
 
     if config.is_hub:
+        # Where the stack asks for it (local): the in-cluster Git server, seeded before Argo CD first reads from it.
+        git_server = (
+            GitServer(
+                "git-server",
+                GitServerArgs(config=config),
+                opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+            )
+            if config.git_server is not None
+            else None
+        )
         argocd = ArgoCd(
             "argocd",
-            ArgoCdArgs(config=config, catalog=load_catalog()),
-            opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+            ArgoCdArgs(
+                config=config, catalog=load_catalog(), repositories=git_server.repositories if git_server else ()
+            ),
+            opts=pulumi.ResourceOptions(
+                provider=cluster.provider, depends_on=[cluster, *([git_server] if git_server else [])]
+            ),
         )
         pulumi.export("argocdUrl", argocd.url)
         # The hub's Argo CD registers its own cluster and generates the platform services for every registered
         # cluster; both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
         on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
-        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane` annotation.
+        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane`
+        # annotation; depending on its grants keeps them through a hub destroy the teardown guard refuses.
+        metadata, crossplane_grants = with_crossplane_identity(cluster, config)
         registration = ClusterRegistration(
             f"{config.cluster_name}-registration",
             ClusterRegistrationArgs(
-                metadata=with_crossplane_identity(cluster, config),
+                metadata=metadata,
                 config=config,
                 hub=True,
-                depends_on=[sealing_key, pod_security],
+                depends_on=[sealing_key, pod_security, *crossplane_grants],
             ),
             opts=on_argocd,
         )

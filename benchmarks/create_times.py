@@ -110,6 +110,7 @@ TYPICAL: dict[str, CreateTime] = {
     # ---- Computed locally by the tls provider (no cloud call; an RSA key takes a moment to generate) --------
     "tls:index/privateKey:PrivateKey": CreateTime(1, "estimate: local key generation"),
     "tls:index/selfSignedCert:SelfSignedCert": CreateTime(1, "estimate: local signing"),
+    "random:index/randomPassword:RandomPassword": CreateTime(1, "estimate: local random bytes"),
     # ---- Kubernetes -------------------------------------------------------------------------------------------
     # The Release awaits every chart resource ready (pulumi_kubernetes helm.v3.Release `skip_await` docstring):
     # Argo CD's images pulled on fresh nodes and its pods Ready. The program's ceiling is HELM_TIMEOUT_SECONDS.

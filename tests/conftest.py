@@ -51,6 +51,8 @@ def base_config(cloud: str = "gcp", env: str = "dev", **overrides: Any) -> dict[
         config["topology"] = {"hubStack": "acme/platform/mgmt"}
     if env in {"mgmt", "staging", "prod"}:
         config["argocd"] = {"sso": {"issuer": "https://login.acme.test", "clientId": "argocd"}}
+        if env == "mgmt":
+            config["argocd"]["hostname"] = "argocd.acme.test"  # SSO needs a callback URL on the hub
         config["argocdOidcClientSecret"] = "s3cret-oidc"
     if config["region"] is None:
         del config["region"]
@@ -95,6 +97,13 @@ def one(plan: Plan, type_token: str) -> RecordedResource:
     """The single resource of a type; fails naming what was there instead."""
     found = plan.by_type(type_token)
     assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def argocd_release(plan: Plan) -> RecordedResource:
+    """The Argo CD bootstrap release (a local plan also has the Git server's)."""
+    found = [r for r in plan.by_type("kubernetes:helm.sh/v3:Release") if r.name == "argocd"]
+    assert len(found) == 1, f"expected one argocd release, found {[r.name for r in found]}"
     return found[0]
 
 

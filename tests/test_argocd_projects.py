@@ -14,7 +14,7 @@ from components.argocd.projects import default_project, domain_envs, domain_proj
 from components.catalog import load_catalog
 from components.naming import check_dns_label
 from tests.conftest import base_config
-from tests.test_argocd_bootstrap import APP_PROJECT, FULL_CONFIGS, named
+from tests.test_argocd_bootstrap import APP_PROJECT, APP_PROJECT_PATCH, FULL_CONFIGS, named
 from tests.test_argocd_values import stack_config
 from tools.plan.runner import Plan
 
@@ -60,9 +60,16 @@ def test_default_project_is_locked_down() -> None:
     assert project["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
 
 
-def test_default_project_outlives_the_program(shipped_plans: dict[str, Plan]) -> None:
-    default = named(shipped_plans["mgmt"], APP_PROJECT, "default")
-    assert default.retain_on_delete, "a deleted default project comes back wide open"
+def test_default_project_is_a_patch_that_outlives_the_program(shipped_plans: dict[str, Plan]) -> None:
+    for stack in ("local", "mgmt"):
+        plan = shipped_plans[stack]
+        # argocd-server has created `default` before the program gets to it: a create would fail with
+        # AlreadyExists (pulumi-kubernetes >= 4.29), a Patch resource applies over it (server-side apply).
+        assert [r.name for r in plan.by_type(APP_PROJECT) if r.name == "default"] == [], stack
+        default = named(plan, APP_PROJECT_PATCH, "default")
+        assert default.inputs["spec"] == default_project()["spec"], stack
+        assert default.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}, stack
+        assert default.retain_on_delete, "a deleted default project comes back wide open"
 
 
 @pytest.mark.parametrize("domain", ["payments", "kube"])
@@ -132,7 +139,7 @@ def test_platform_project_allows_the_gitops_repo_and_every_catalog_chart() -> No
 
 def test_every_domain_gets_its_project_in_the_plan(run_config: Any) -> None:
     plan = run_config(FULL_CONFIGS["mgmt-full"])
-    names = sorted(r.inputs["metadata"]["name"] for r in plan.by_type(APP_PROJECT))
+    names = sorted(r.inputs["metadata"]["name"] for r in plan.by_type(APP_PROJECT) + plan.by_type(APP_PROJECT_PATCH))
     assert names == ["default", "kube", "payments", "platform"]
 
 

@@ -21,13 +21,13 @@ import yaml
 
 from components.argocd.values import ARGOCD_IMAGE_TAG, HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
-from tests.conftest import assert_golden, base_config, one, raw_config, secret_keys_of
+from tests.conftest import argocd_release, assert_golden, base_config, raw_config, secret_keys_of
 from tests.strict_crd import SCHEMA_DIR
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
 from tools.plan.stackfile import PLACEHOLDER, read_stack_file
-from tools.plan.writer import HELM_RELEASE, helm_release_of
+from tools.plan.writer import helm_release_of
 
 VALUES_FILE = Path(os.environ.get("PLATFORM_ARGOCD_VALUES", PROJECT_DIR.parent / "shared/charts/argo-cd/values.yaml"))
 
@@ -176,7 +176,7 @@ def test_sso_groups_map_to_roles_and_the_client_secret_is_a_reference() -> None:
 
 def test_a_group_that_would_break_policy_csv_is_refused() -> None:
     config = base_config("existing", "mgmt")
-    config["argocd"] = {"sso": {**config["argocd"]["sso"], "adminGroups": ["admins, role:admin"]}}
+    config["argocd"] = {**config["argocd"], "sso": {**config["argocd"]["sso"], "adminGroups": ["admins, role:admin"]}}
     with pytest.raises(ValueError, match=r"argocd.sso.adminGroups: group 'admins, role:admin'"):
         argocd_values(stack_config(config))
 
@@ -188,7 +188,7 @@ def test_no_secret_is_in_the_values(case: str) -> None:
 
 
 def test_the_server_is_internal_unless_a_hostname_puts_it_behind_a_tls_ingress() -> None:
-    internal = argocd_values(stack_config(CONFIGS["mgmt"]))
+    internal = argocd_values(stack_config(CONFIGS["local"]))
     assert internal["server"]["service"] == {"type": "ClusterIP"}
     assert "ingress" not in internal["server"]
     assert internal["configs"]["params"]["server.insecure"] == "false"
@@ -373,7 +373,7 @@ _ReadableDumper.add_representer(
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_release_values_match_the_golden_file(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    rendered = helm_release_of(one(shipped_plans[stack], HELM_RELEASE))
+    rendered = helm_release_of(argocd_release(shipped_plans[stack]))
     assert_golden(f"argocd-values.{stack}.yaml", yaml.dump(rendered, Dumper=_ReadableDumper, sort_keys=True, width=120))
 
 
@@ -389,7 +389,7 @@ def shipped_config(stack: str) -> StackConfig:
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])
 def test_the_release_carries_exactly_the_pure_values(stack: str, shipped_plans: dict[str, Plan]) -> None:
-    values = one(shipped_plans[stack], HELM_RELEASE).inputs["values"]
+    values = argocd_release(shipped_plans[stack]).inputs["values"]
     assert values == argocd_values(shipped_config(stack))
 
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from components.catalog import Catalog, ChartSource, IgnoreDifference, check_pinned_version, load_catalog
+from components.catalog import (
+    CATALOG_FILE,
+    Catalog,
+    ChartSource,
+    IgnoreDifference,
+    check_pinned_version,
+    load_catalog,
+    retired_repositories,
+)
 
 # The brief's table (shared/BRIEF.md, "Platform services: tiers and waves"), written out once here as the
 # specification the data file is checked against.
@@ -117,3 +128,34 @@ def test_an_ignored_difference_names_a_path_and_why() -> None:
     )
     # `why` documents the catalog; Argo CD gets only its own fields.
     assert parsed.to_argocd() == {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Repositories that stopped serving charts (components/catalog/retired.yaml, docs/catalog-sources.md)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_no_catalog_chart_comes_from_a_retired_repository() -> None:
+    retired = retired_repositories()
+    # The 2026 moves: a first wave pulling from one of these fails on every cluster and holds every later wave.
+    assert {"https://bitnami-labs.github.io/sealed-secrets", "https://cloudnative-pg.github.io/charts"} <= set(retired)
+    catalog = yaml.safe_load(CATALOG_FILE.read_text())["services"]
+    used = {name: entry["chart"]["repository"].rstrip("/") for name, entry in catalog.items()}
+    assert {name: url for name, url in used.items() if url in retired} == {}
+    assert load_catalog().services["sealed-secrets"].chart.repository == "https://bitnami.github.io/sealed-secrets"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://bitnami-labs.github.io/sealed-secrets", "https://headlamp-k8s.github.io/headlamp/"]
+)
+def test_a_retired_repository_is_refused_naming_where_the_charts_went(url: str) -> None:
+    moved_to = retired_repositories()[url.rstrip("/")].moved_to
+    with pytest.raises(ValidationError, match=f"no longer serves its charts .*; use {re.escape(moved_to)}"):
+        ChartSource(repository=url, name="x", version="1.0.0")
+
+
+def test_every_retired_entry_names_its_successor_and_evidence() -> None:
+    for url, entry in retired_repositories().items():
+        assert url.startswith(("https://", "oci://")), url
+        assert entry.moved_to and re.match(r"^\d{4}-\d{2}-\d{2}$", entry.since), url
+        assert re.search(r"#\d+", entry.evidence), f"{url}: cite the issue or PR"

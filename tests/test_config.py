@@ -165,6 +165,27 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("required", "--secret"),
     ),
     (
+        "a hub with SSO but no public host name for its callback",
+        {**base_config("gcp", "mgmt"), "argocd": {"sso": {"issuer": "https://login.acme.test", "clientId": "argocd"}}},
+        None,
+        "platform:argocd.hostname",
+        ("required", "argocd.sso", "/auth/callback"),
+    ),
+    (
+        "a host name given as a URL",
+        nested(base_config("gcp", "mgmt"), "argocd.hostname", "https://argocd.acme.test"),
+        None,
+        "platform:argocd.hostname",
+        ("'https://argocd.acme.test'", "argocd.example.com"),
+    ),
+    (
+        "adopting a kept Argo CD release on a spoke",
+        nested(GCP_DEV, "argocd.adoptRelease", True),
+        None,
+        "platform:argocd.adoptRelease",
+        ("spoke", "mgmt"),
+    ),
+    (
         "an existing cluster without its context",
         {**base_config("existing", "local"), "cluster": {"existing": {}}},
         None,

@@ -109,7 +109,7 @@ def test_azure_crossplane_is_a_managed_identity_federated_with_the_cluster(mgmt_
 def test_existing_mgmt_has_no_cloud_identity(mgmt_plans: dict[str, Plan]) -> None:
     plan = mgmt_plans["existing"]
     assert "identity_crossplane" not in annotations_of_registration(plan)
-    assert not [r for r in plan.resources if "crossplane" in r.name and r.type != "kubernetes:core/v1:Namespace"]
+    assert not [r for r in plan.resources if "crossplane" in r.name and r.type != "kubernetes:core/v1:NamespacePatch"]
 
 
 def test_spokes_create_no_crossplane_identity(run_config: Run) -> None:

@@ -17,7 +17,7 @@ from components.clusters.base import ClusterMetadata
 from components.config import ConfigError, load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
-from tests.conftest import SHIPPED_STACKS, assert_golden, base_config, one, raw_config
+from tests.conftest import SHIPPED_STACKS, argocd_release, assert_golden, base_config, raw_config
 from tests.strict_crd import problems
 from tools.gitops_init import PLATFORM_STARTER
 from tools.plan.applications import (
@@ -30,7 +30,7 @@ from tools.plan.applications import (
     rendered_applications,
 )
 from tools.plan.runner import Plan
-from tools.plan.writer import HELM_RELEASE, helm_release_of
+from tools.plan.writer import helm_release_of
 
 BRIEF_WAVES = [-20, -10, -5, 0, 5, 10]
 
@@ -111,7 +111,7 @@ def test_every_shipped_stack_plans_its_ordering_on_the_fixed_argo_cd(
         if a["metadata"]["name"] == f"platform-{own['name']}"
     ]
     assert len(parents) == 1 and chart_children(parents[0]), stack
-    values = helm_release_of(one(hub, HELM_RELEASE))["values"]
+    values = helm_release_of(argocd_release(hub))["values"]
     assert values["global"]["image"]["tag"] == "v3.4.7"
     assert "resource.customizations.health.argoproj.io_Application" in values["configs"]["cm"]
 

@@ -30,7 +30,7 @@ from tools.plan.stackfile import PLACEHOLDER, read_stack_file
 from tools.plan.writer import write_plan
 
 SECRET = "kubernetes:core/v1:Secret"
-NAMESPACE = "kubernetes:core/v1:Namespace"
+NAMESPACE = "kubernetes:core/v1:NamespacePatch"
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 CERTIFICATE = "tls:index/selfSignedCert:SelfSignedCert"
 COMPONENT = "platform:sealedsecrets:SealedSecretsKey"

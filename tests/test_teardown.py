@@ -231,3 +231,31 @@ def test_only_the_hub_has_a_guard(spoke: tuple[str, Plan], run_config: Run) -> N
     for plan in (spoke_plan, standalone):
         assert not [r for r in plan.by_type(GUARD_POLICY) if r.inputs["metadata"]["name"] == TEARDOWN_GUARD]
         assert not [r for r in plan.by_type(CONFIG_MAP) if r.inputs["metadata"]["name"] == TEARDOWN_GUARD]
+
+
+# What `Cluster.workload_identity` creates for Crossplane on each cloud: the identity and the grants of its roles.
+CROSSPLANE_GRANT_TYPES = {
+    "gcp": {
+        "gcp:serviceaccount/account:Account",
+        "gcp:projects/iAMMember:IAMMember",
+        "gcp:serviceaccount/iAMMember:IAMMember",
+    },
+    "aws": {"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"},
+    "azure": {
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:authorization:RoleAssignment",
+        "azure-native:managedidentity:FederatedIdentityCredential",
+    },
+}
+
+
+@pytest.mark.parametrize("cloud", list(CROSSPLANE_GRANT_TYPES))
+def test_a_refused_hub_destroy_keeps_crossplanes_cloud_grants(cloud: str, run_config: Run) -> None:
+    plan = run_config(base_config(cloud, "mgmt"))
+    grants = [r for r in plan.resources if "crossplane" in r.name and r.type in CROSSPLANE_GRANT_TYPES[cloud]]
+    assert len(grants) >= 2, [r.name for r in grants]
+    # An explicit edge from the registration, which the guard depends on; not the accident of Argo CD depending on
+    # the whole cluster component, whose children the SDK lists only once the component's dependents register.
+    assert {r.urn for r in grants} <= set(registration(plan).dependency_urns)
+    order = deletion_order(plan)
+    assert all(position(order, r.name) > position(order, guard(plan).name) for r in grants)

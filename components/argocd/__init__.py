@@ -7,7 +7,7 @@ creates the resources.
 """
 
 from components.argocd.applications import pinned_chart, root_application, self_application, value_files
-from components.argocd.bootstrap import RELEASE_IGNORED_CHANGES, ArgoCd, ArgoCdArgs
+from components.argocd.bootstrap import RELEASE_IGNORED_CHANGES, ArgoCd, ArgoCdArgs, RepositoryCredential
 from components.argocd.projects import default_project, domain_project, platform_project
 from components.argocd.sync import SYNC_POLICY, sync_policy
 from components.argocd.values import argocd_values
@@ -17,6 +17,7 @@ __all__ = [
     "SYNC_POLICY",
     "ArgoCd",
     "ArgoCdArgs",
+    "RepositoryCredential",
     "argocd_values",
     "default_project",
     "domain_project",

@@ -1,14 +1,16 @@
 """The Argo CD seed: namespaces, the bootstrap Helm release, its Secrets, the AppProjects, the root Application
 and the `argocd` Application through which Argo CD manages itself from then on.
 
-Handover: the Helm release installs Argo CD once. It ignores later changes to its chart, version and values and
-is retained on delete, so Pulumi never upgrades, reverts or uninstalls what the `argocd` Application now owns;
-that Application carries the same chart, version and values, and every later change goes through it.
+Handover: the Helm release installs Argo CD once. It ignores every later change of its inputs and is retained on
+delete, so Pulumi never upgrades, downgrades, reverts or uninstalls what the `argocd` Application now owns; that
+Application carries the same chart, version and values, and every later change goes through it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -48,13 +50,32 @@ from components.naming import (
     pod_security_labels,
 )
 
-__all__ = ["RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs"]
+__all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs", "RepositoryCredential"]
 
-RELEASE_IGNORED_CHANGES = ["chart", "version", "repositoryOpts", "values"]
-"""What the bootstrap release stops tracking after it is created: the `argocd` Application owns them."""
+RELEASE_IGNORED_CHANGES = ["*"]
+"""Every input of the bootstrap release is ignored once it is created, so the engine never sees a diff and the
+provider never runs `helm upgrade` (which would re-apply the install-time chart and values over what the `argocd`
+Application deployed since). A root `*` resets every input to its old value, and drops inputs added later
+(pulumi/pulumi pkg/resource/deploy/step_generator.go processIgnoreChanges, sdk/go/common/resource/
+properties_path.go PropertyPath.reset; TestReset "Single wildcard at root", since v3.73.0)."""
+ADMIN_PASSWORD_CHANGE_SECRET = "argocd-admin-password-change"
+"""Holds a digest of the admin password hash; its creation time is the password's `admin.passwordMtime`."""
+RELEASE_ID = f"{ARGOCD_NAMESPACE}/{RELEASE_NAME}"
+"""The provider's id of a Helm release: `<namespace>/<name>` (pulumi-kubernetes helm_release.go fqName)."""
 HELM_TIMEOUT_SECONDS = 900
 """redis-ha's three StatefulSet pods start one after another; the default 300 s is too short for HA."""
 _PART_OF_ARGOCD = part_of_argocd_labels()
+_SERVER_PORT = 8080
+
+
+@dataclass(frozen=True)
+class RepositoryCredential:
+    """A credential template Argo CD uses for every repository whose URL starts with `url`."""
+
+    url: str
+    username: str
+    password: pulumi.Input[str]
+    """A Pulumi secret."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ class ArgoCdArgs:
     """The stack config of the cluster that runs this Argo CD (the mgmt hub, or a standalone stack)."""
     catalog: Catalog
     """The service catalog: Argo CD's chart pin, and the chart repositories the platform project may use."""
+    repositories: Sequence[RepositoryCredential] = ()
+    """Credentials the program made itself (the in-cluster Git server's), besides `gitCredentials` of the config."""
 
 
 def _b64(text: str) -> str:
@@ -71,10 +94,17 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def _creation_time(metadata: k8s.meta.v1.outputs.ObjectMeta) -> str:
+    """`metadata.creationTimestamp` (RFC 3339, UTC, as Argo CD parses `admin.passwordMtime`), base64-encoded."""
+    if not metadata.creation_timestamp:
+        raise ValueError(f"{metadata.name}: the API server returned no creationTimestamp")
+    return _b64(metadata.creation_timestamp)
+
+
 class ArgoCd(pulumi.ComponentResource):
     """Argo CD on the cluster of the provider given in `opts`, hardened, and handed over to Git."""
 
-    namespace: k8s.core.v1.Namespace
+    namespace: k8s.core.v1.NamespacePatch
     release: k8s.helm.v3.Release
     url: str
     """Where users reach the UI: the ingress host, or `kubectl port-forward -n argocd svc/argocd-server 8080:443`."""
@@ -87,7 +117,8 @@ class ArgoCd(pulumi.ComponentResource):
         self.url = argocd_url(config)
 
         # Deleting either namespace would delete everything in it, Argo CD included: kept on delete, and
-        # protected where the stack is.
+        # protected where the stack is. Patches, because a namespace kept by an earlier `pulumi destroy` is still
+        # there when `up` runs again, and a plain create would fail with AlreadyExists (see _namespace).
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=True)
         self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, args.catalog, kept)
         if config.env == "mgmt":
@@ -118,6 +149,20 @@ class ArgoCd(pulumi.ComponentResource):
             )
             for prefix, credential in sorted((config.git_credentials or {}).items())
         ]
+        repo_creds += [
+            self._secret(
+                repo_creds_name(credential.url),
+                {
+                    "type": _b64("git"),
+                    "url": _b64(credential.url),
+                    "username": _b64(credential.username),
+                    "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(_b64)),
+                },
+                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
+                in_namespace,
+            )
+            for credential in args.repositories
+        ]
 
         self.release = k8s.helm.v3.Release(
             RELEASE_NAME,
@@ -136,35 +181,30 @@ class ArgoCd(pulumi.ComponentResource):
                 protect=config.protect,
                 retain_on_delete=True,
                 ignore_changes=RELEASE_IGNORED_CHANGES,
+                # A release kept by an earlier destroy makes `helm install` fail ("cannot re-use a name that is still
+                # in use"); importing it instead needs no input to match, as every input is ignored. The engine
+                # imports only while the state has no release of this id (step_generator.go `isImport`), so the
+                # key may stay set afterwards.
+                import_=RELEASE_ID if config.argocd.adopt_release else None,
             ),
         )
         after_install = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
 
         password = config.argocd_admin_password
         if config.argocd.admin_enabled and password is not None:
-            # A patch of the chart's argocd-secret, not chart values: the hash would otherwise sit in the
-            # `argocd` Application's valuesObject, readable by anyone allowed to get that Application.
-            k8s.core.v1.SecretPatch(
-                "argocd-admin-password",
-                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                    name="argocd-secret",
-                    namespace=ARGOCD_NAMESPACE,
-                    # argocd-server wrote a generated hash into this key at start-up.
-                    annotations={PATCH_FORCE: "true"},
-                ),
-                data={
-                    "admin.password": pulumi.Output.secret(
-                        _b64(admin_password_hash(password.get_secret_value(), config.cluster_name))
-                    )
-                },
-                opts=after_install,
-            )
+            self._admin_password(admin_password_hash(password.get_secret_value(), config.cluster_name), in_namespace)
 
-        self._custom(
+        # argocd-server has created `default` by the time the release is ready, so a create would fail with
+        # AlreadyExists: a patch takes the fields over instead. Kept on delete: deleting the patch would hand its
+        # fields back, and deleting `default` makes argocd-server recreate it wide open at its next start.
+        default = default_project()
+        k8s.apiextensions.CustomResourcePatch(
             "default",
-            default_project(),
-            # Deleting `default` makes argocd-server recreate it wide open at its next start.
-            pulumi.ResourceOptions(parent=self, depends_on=[self.release], retain_on_delete=True),
+            api_version=default["apiVersion"],
+            kind=default["kind"],
+            metadata=default["metadata"],
+            spec=default["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release], retain_on_delete=True),
         )
         platform = self._custom("platform", platform_project(config, args.catalog), after_install)
         envs = domain_envs(config)
@@ -174,15 +214,86 @@ class ArgoCd(pulumi.ComponentResource):
         with_sources = pulumi.ResourceOptions(parent=self, depends_on=[self.release, platform, *repo_creds])
         self._custom("argocd-self", self_application(config, chart, values), with_sources)
         self._custom("root", root_application(config), with_sources)
+        if config.argocd.node_port is not None:
+            self._node_port(config.argocd.node_port, after_install)
 
         self.register_outputs({"url": self.url, "chartVersion": chart.version, "rootApplication": ROOT_APPLICATION})
 
+    def _admin_password(self, password_hash: str, in_namespace: pulumi.ResourceOptions) -> None:
+        """Patch the admin password hash, and the time it last changed, into the chart's argocd-secret.
+
+        A patch, not chart values: the hash would otherwise sit in the `argocd` Application's valuesObject, readable
+        by anyone allowed to get that Application. Argo CD refuses admin sessions issued before
+        `admin.passwordMtime` (util/session/sessionmanager.go, v3.4.4), so a new password ends the old sessions.
+        The time must be the real moment of the change, never a later one (a future mtime would refuse new logins
+        too) and never the time of each run: it is the creation time of a small Secret that holds a digest of the
+        hash and is replaced exactly when the hash changes, stamped by the API server whose clock also stamps
+        Argo CD's tokens.
+        """
+        digest = hashlib.sha256(password_hash.encode()).hexdigest()
+        changed = k8s.core.v1.Secret(
+            ADMIN_PASSWORD_CHANGE_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ADMIN_PASSWORD_CHANGE_SECRET, namespace=ARGOCD_NAMESPACE, labels=_PART_OF_ARGOCD
+            ),
+            type="Opaque",
+            data={"digest": pulumi.Output.secret(_b64(digest))},
+            opts=pulumi.ResourceOptions.merge(
+                in_namespace, pulumi.ResourceOptions(replace_on_changes=["data"], delete_before_replace=True)
+            ),
+        )
+        mtime = changed.metadata.apply(_creation_time)
+        k8s.core.v1.SecretPatch(
+            "argocd-admin-password",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name="argocd-secret",
+                namespace=ARGOCD_NAMESPACE,
+                # argocd-server wrote a generated hash into this key at start-up.
+                annotations={PATCH_FORCE: "true"},
+            ),
+            data={"admin.password": pulumi.Output.secret(_b64(password_hash)), "admin.passwordMtime": mtime},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, changed]),
+        )
+
+    def _node_port(self, node_port: int, opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+        """A second Service on the API server's pods, on a fixed node port that a kind config maps to localhost.
+
+        Not a chart value: `server.service` is stack-owned (ClusterIP) in the values the `argocd` Application
+        carries. Selector and port are the chart's: argo-cd 10.1.1 templates/_common.tpl `argo-cd.selectorLabels`
+        (`{name}-server`, instance = release) and values.yaml `server.containerPorts.server` (8080, TLS and HTTP).
+        """
+        return k8s.core.v1.Service(
+            "argocd-server-node-port",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="argocd-server-node-port", namespace=ARGOCD_NAMESPACE, labels=_PART_OF_ARGOCD
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                selector={"app.kubernetes.io/name": "argocd-server", "app.kubernetes.io/instance": RELEASE_NAME},
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=443, target_port=_SERVER_PORT, node_port=node_port, protocol="TCP"
+                    )
+                ],
+            ),
+            opts=opts,
+        )
+
     def _namespace(
         self, name: str, service: str, env: str, catalog: Catalog, opts: pulumi.ResourceOptions
-    ) -> k8s.core.v1.Namespace:
+    ) -> k8s.core.v1.NamespacePatch:
+        # A Patch resource creates by server-side apply, which creates the object when it is missing and takes it
+        # over when it exists; a plain resource creates client-side and fails on an existing object since
+        # pulumi-kubernetes 4.29 (CHANGELOG #2926; provider/pkg/await/await.go Creation). patchForce takes the
+        # labels over from whoever set them before (an earlier stack, `kubectl`).
+        # Pod Security: the catalog's level of the service (the least strict of a shared namespace's).
         level = catalog.namespace_pod_security(catalog.services[service])
         labels = {**fixed_namespace_labels(service, env), **pod_security_labels(level)}
-        return k8s.core.v1.Namespace(name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels), opts=opts)
+        return k8s.core.v1.NamespacePatch(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, labels=labels, annotations={PATCH_FORCE: "true"}),
+            opts=opts,
+        )
 
     def _secret(
         self,

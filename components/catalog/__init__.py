@@ -18,17 +18,21 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "CATALOG_FILE",
     "POD_SECURITY_ORDER",
+    "RETIRED_FILE",
     "Catalog",
     "ChartSource",
     "IgnoreDifference",
     "PodSecurity",
     "PodSecurityLevel",
+    "RetiredRepository",
     "Service",
     "check_pinned_version",
     "load_catalog",
+    "retired_repositories",
 ]
 
 CATALOG_FILE = Path(__file__).with_name("services.yaml")
+RETIRED_FILE = Path(__file__).with_name("retired.yaml")
 
 # A pinned chart version: an exact SemVer, optionally with a leading `v` (cert-manager publishes `v1.x.y`).
 _PINNED = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
@@ -45,6 +49,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
+class RetiredRepository(_Model):
+    moved_to: str
+    """Where the charts are published now."""
+    since: str
+    """Date from which the old URL stopped serving them."""
+    evidence: str
+
+
+@cache
+def retired_repositories(path: Path = RETIRED_FILE) -> dict[str, RetiredRepository]:
+    """Chart repositories that no longer serve their charts (retired.yaml), by URL without a trailing slash."""
+    data = yaml.safe_load(path.read_text())["retired"]
+    return {url.rstrip("/"): RetiredRepository.model_validate(entry) for url, entry in data.items()}
+
+
 class ChartSource(_Model):
     repository: str
     """Helm repository: an `https://` index URL, or an `oci://` registry path."""
@@ -56,7 +75,14 @@ class ChartSource(_Model):
     def _repository_scheme(cls, value: str) -> str:
         if not value.startswith(("https://", "oci://")):
             raise ValueError(f"'{value}' must start with https:// or oci://")
-        return value.rstrip("/")
+        value = value.rstrip("/")
+        retired = retired_repositories().get(value)
+        if retired is not None:
+            raise ValueError(
+                f"'{value}' no longer serves its charts (since {retired.since}: {retired.evidence}); "
+                f"use {retired.moved_to}"
+            )
+        return value
 
     @field_validator("version")
     @classmethod

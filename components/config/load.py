@@ -23,23 +23,34 @@ from components.config.model import (
     CLOUDS,
     ENVIRONMENTS,
     MACHINE_TYPE_PATTERNS,
+    PLATFORM_REPOSITORY,
     SECRET_KEYS,
     StackConfig,
+    domain_repository,
+    git_server_repo_url,
 )
 
 __all__ = [
     "NAMESPACE",
+    "PROJECT_DIR",
     "PROVIDER_NAMESPACES",
+    "SEED_MAX_BYTES",
     "ConfigError",
     "envs_named_by",
     "load_stack_config",
     "pulumi_source",
+    "seed_folder",
 ]
 
 NAMESPACE = "platform"
 # Config of the providers themselves (`gcp:project`, `aws:region`, ...) is theirs to check.
 PROVIDER_NAMESPACES = frozenset({"pulumi", "gcp", "aws", "azure-native", "kubernetes"})
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+"""Where `pulumi up` runs the program; relative seed folders of `gitServer` start here."""
+SEED_MAX_BYTES = 512 * 1024
+"""Most bytes of files the seed folders may hold together: they travel in one ConfigMap, which Kubernetes caps at
+1 MiB, and base64 of the archives adds a third."""
 _SECRET_MASK = "[secret]"
 
 
@@ -188,6 +199,81 @@ def _with_defaults(values: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _with_git_server(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """With `gitServer` set, the platform and domain repositories are the ones it serves: fill in their URLs."""
+    server = values.get("gitServer")
+    if not isinstance(server, Mapping) or not isinstance(values.get("env"), str):
+        return values, []
+    env = values["env"]
+    errors: list[str] = []
+    values = dict(values)
+    raw_gitops = values.get("gitops")
+    gitops: Mapping[str, Any] = raw_gitops if isinstance(raw_gitops, Mapping) else {}
+    served = git_server_repo_url(env, PLATFORM_REPOSITORY)
+    if "repoUrl" in gitops and gitops["repoUrl"] != served:
+        errors.append(
+            f"{_key(['gitops', 'repoUrl'])}: {_show(gitops['repoUrl'], ('gitops',))} is set but gitServer serves the "
+            f"platform repository at {served}; remove gitops.repoUrl, or remove gitServer to use a hosted repository"
+        )
+    values["gitops"] = {**gitops, "repoUrl": served}
+    folders = server.get("domainFolders")
+    if isinstance(folders, Mapping):
+        domains = list(values.get("domains") or [])
+        listed = {d.get("name") for d in domains if isinstance(d, Mapping)}
+        for name in folders:
+            if name in listed:
+                errors.append(
+                    f"{_key(['domains'])}: '{name}' is also in gitServer.domainFolders, which makes it a domain "
+                    "served in-cluster; list it in one place"
+                )
+            else:
+                domains.append({"name": name, "repoUrl": git_server_repo_url(env, domain_repository(str(name)))})
+        values["domains"] = domains
+    return values, errors
+
+
+def seed_folder(folder: str) -> Path:
+    """A `gitServer` seed folder as a path: relative ones start at the project."""
+    path = Path(folder).expanduser()
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def _seed_folder_size(key: list[Any], folder: str) -> tuple[int, str | None]:
+    """Bytes of the files a seed folder holds (a `.git` folder in it is not content), or the error that it has none."""
+    path = seed_folder(folder)
+    if not path.is_dir():
+        return (
+            0,
+            f"{_key(key)}: '{folder}' is not a folder ({path}); name a folder of files to seed the repository with",
+        )
+    sizes = [f.stat().st_size for f in path.rglob("*") if f.is_file() and ".git" not in f.relative_to(path).parts]
+    if not sizes:
+        return 0, f"{_key(key)}: '{folder}' holds no files; a repository needs at least one"
+    return sum(sizes), None
+
+
+def _git_server_checks(config: StackConfig) -> list[str]:
+    server = config.git_server
+    if server is None:
+        return []
+    if not config.is_hub:
+        return [
+            f"{_key(['gitServer'])}: needs this cluster's own Argo CD (standalone topology, or mgmt); a spoke reads "
+            "the hub's repositories"
+        ]
+    folders = [(["gitServer", "platformFolder"], server.platform_folder)]
+    folders += [(["gitServer", "domainFolders", name], folder) for name, folder in server.domain_folders.items()]
+    checked = [_seed_folder_size(key, folder) for key, folder in folders]
+    errors = [error for _, error in checked if error is not None]
+    total = sum(size for size, _ in checked)
+    if total > SEED_MAX_BYTES:
+        errors.append(
+            f"{_key(['gitServer'])}: the seed folders hold {total} bytes; at most {SEED_MAX_BYTES} fit the seeding "
+            "ConfigMap, so push larger repositories to a hosted Git server instead"
+        )
+    return errors
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Errors from the model
 # ---------------------------------------------------------------------------------------------------------
@@ -332,6 +418,16 @@ def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[st
     argocd = config.argocd
     if config.is_hub and not argocd.admin_enabled and argocd.sso is None:
         errors.append(f"{_key(['argocd', 'sso'])}: is required when argocd.adminEnabled is false, or nobody can log in")
+    if config.is_hub and argocd.sso is not None and argocd.hostname is None:
+        errors.append(
+            f"{_key(['argocd', 'hostname'])}: is required when argocd.sso is set: the OIDC provider sends users back "
+            "to https://<hostname>/auth/callback; set the UI's public host name, e.g. argocd.example.com"
+        )
+    if not config.is_hub and argocd.adopt_release:
+        errors.append(
+            f"{_key(['argocd', 'adoptRelease'])}: true is not allowed on a spoke, which installs no Argo CD; "
+            "set it on the hub (mgmt) or a standalone stack"
+        )
     if config.env in {"staging", "prod", "mgmt"} and argocd.admin_enabled:
         errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
 
@@ -428,13 +524,15 @@ def load_stack_config(
         errors.append(f"{_key(['env'])}: {shown}; expected one of {', '.join(ENVIRONMENTS)}")
     else:
         errors += _stack_name_check(env, stack)
+    values, server_errors = _with_git_server(values)
+    errors += server_errors
     if errors:
         raise ConfigError(errors)
     try:
         config = StackConfig.model_validate(_with_defaults(values))
     except ValidationError as error:
         raise ConfigError(_format(e) for e in error.errors()) from None
-    errors = _cross_checks(config, catalog) + _crossplane_checks(config)
+    errors = _cross_checks(config, catalog) + _crossplane_checks(config) + _git_server_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
     if errors:

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.catalog import check_pinned_version
-from components.naming import check_dns_label
+from components.naming import PLATFORM_PROJECT, check_dns_label, namespace
 from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "GcpSettings",
     "GitCredential",
     "GitOpsSettings",
+    "GitServerSettings",
     "NodePool",
     "NotificationSettings",
     "SealingKeyPair",
@@ -58,7 +59,12 @@ ENVIRONMENTS: tuple[str, ...] = Env.__args__  # type: ignore[attr-defined]
 CLOUDS: tuple[str, ...] = Cloud.__args__  # type: ignore[attr-defined]
 
 _K8S_VERSION = re.compile(r"^1\.(\d+)(\.\d+)?$")
-_GIT_URL = re.compile(r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+)$")
+# A DNS name of two or more labels (RFC 1123), lower case: an ingress host and certificate name take no more.
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Plain http only to a Service inside the cluster (the local Git server): the traffic never leaves the node.
+_GIT_URL = re.compile(
+    r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+|http://[a-z0-9.-]+\.svc\.cluster\.local(:\d+)?/[^\s]+)$"
+)
 # Machine type spellings per cloud: `e2-standard-4`, `m6i.xlarge`, `Standard_D4s_v5`.
 MACHINE_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
     "gcp": re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
@@ -73,7 +79,10 @@ def _dns_label(value: str) -> str:
 
 def _git_url(value: str) -> str:
     if not _GIT_URL.match(value):
-        raise ValueError(f"'{value}' is not a Git URL; use https://..., ssh://... or git@host:path")
+        raise ValueError(
+            f"'{value}' is not a Git URL; use https://..., ssh://..., git@host:path, or http:// to a "
+            "*.svc.cluster.local Service"
+        )
     return value
 
 
@@ -226,6 +235,44 @@ class GitOpsSettings(_Model):
     """Folder holding `_base/`, `_cloud/{cloud}/` and `{cluster}/` values of platform services."""
 
 
+GIT_SERVER_SERVICE = "gitserver"
+"""The in-cluster Git server's service in the semantic key: namespace `platform-{env}-gitserver`."""
+GIT_SERVER_RELEASE = "forgejo"
+"""Helm release name of the Git server; the chart names its HTTP Service `{release}-http`."""
+GIT_SERVER_HTTP_PORT = 3000
+"""The chart's `service.http.port` default (forgejo-helm values.yaml)."""
+GIT_SERVER_OWNER = "platform"
+"""The Git server account that owns the seeded repositories (and pushes them)."""
+PLATFORM_REPOSITORY = "platform-gitops"
+"""Name of the seeded platform GitOps repository on the Git server."""
+
+
+def git_server_namespace(env: str) -> str:
+    return namespace(PLATFORM_PROJECT, env, GIT_SERVER_SERVICE)
+
+
+def git_server_base_url(env: str) -> str:
+    """Where Argo CD's repo-server and the seeding Job reach the Git server: its HTTP Service, inside the cluster."""
+    return f"http://{GIT_SERVER_RELEASE}-http.{git_server_namespace(env)}.svc.cluster.local:{GIT_SERVER_HTTP_PORT}"
+
+
+def git_server_repo_url(env: str, repository: str) -> str:
+    return f"{git_server_base_url(env)}/{GIT_SERVER_OWNER}/{repository}.git"
+
+
+def domain_repository(domain: str) -> str:
+    """A seeded domain repository is named like the domain starter's convention, `{domain}-gitops`."""
+    return f"{domain}-gitops"
+
+
+class GitServerSettings(_Model):
+    platform_folder: str = Field(default="gitops", min_length=1)
+    """Folder (relative to the project, or absolute) seeded as the platform repository; `gitops.repoUrl` then
+    points at it inside the cluster."""
+    domain_folders: dict[DnsLabel, str] = {}
+    """Folders seeded as domain repositories `{name}-gitops`, keyed by domain name; each becomes a domain."""
+
+
 class Domain(_Model):
     name: DnsLabel = Field(max_length=30)
     """Domain (Argo CD project, Backstage domain); namespaces are `{name}-{env}-{service}`."""
@@ -299,12 +346,30 @@ class ArgoCdSettings(_Model):
     sso: SsoSettings | None = None
     """OIDC single sign-on; required when `adminEnabled` is false."""
     hostname: str | None = None
-    """Public host name of the Argo CD UI through an ingress with TLS; unset keeps the server internal."""
+    """Public host name of the Argo CD UI (e.g. argocd.example.com), served through the platform's ingress (kong)
+    with a cert-manager certificate, and the URL of SSO callbacks and notification links; required with `sso`.
+    Unset keeps the server internal (`kubectl port-forward`)."""
     notifications: NotificationSettings | None = None
     """Where sync failures, degraded health, stuck waves and syncs of platform apps are reported."""
     controller_shards: int = Field(default=1, ge=1, le=10)
     """Application controller replicas the registered clusters are spread over with Argo CD's consistent-hashing
     sharding; 1 (the default) runs one unsharded controller. Pays from about 50 clusters (README, Ordering)."""
+    adopt_release: bool = False
+    """Take over the Helm release `argocd` that an earlier `pulumi destroy` left on the cluster (it is kept on
+    delete) instead of installing it: set it when `up` fails with `cannot re-use a name that is still in use`."""
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTNAME.match(value):
+            raise ValueError(
+                f"'{value}' is not a host name; use a DNS name such as argocd.example.com, without scheme, port or path"
+            )
+        return value
+
+    """Where sync failures, degraded health and syncs of platform apps are reported."""
+    node_port: int | None = Field(default=None, ge=30000, le=32767)
+    """Also expose the Argo CD UI on this NodePort of every node (a kind cluster maps it to localhost)."""
 
 
 class GitCredential(_Model):
@@ -398,6 +463,9 @@ class StackConfig(_Model):
     """Hub and spoke (one Argo CD on mgmt) or standalone (this cluster runs its own Argo CD)."""
     gitops: GitOpsSettings
     """The platform GitOps repository."""
+    git_server: GitServerSettings | None = None
+    """An in-cluster Git server (Forgejo) seeded from folders of this project; Argo CD reads the platform and
+    domain repositories from it, so no hosted Git account is needed (the local stack)."""
     domains: list[Domain] = []
     """Domain teams: each gets an Argo CD project and an ApplicationSet over its gitops repository."""
     services: dict[str, ServiceOverride] = {}

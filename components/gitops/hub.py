@@ -250,19 +250,24 @@ def hub_provider(hub: HubIdentity) -> k8s.Provider:
     )
 
 
-def with_crossplane_identity(cluster: Cluster, config: StackConfig) -> ClusterMetadata:
+def with_crossplane_identity(
+    cluster: Cluster, config: StackConfig
+) -> tuple[ClusterMetadata, Sequence[pulumi.Resource]]:
     """The cluster's metadata plus the cloud identity of Crossplane's providers (`identity_crossplane`), which
-    this creates with the configured roles; unchanged off mgmt (Crossplane runs on the hub only) and where the
-    cluster has no cloud."""
+    this creates with the configured roles, and the resources that grant those roles; unchanged and no grants off
+    mgmt (Crossplane runs on the hub only) and where the cluster has no cloud.
+
+    The hub's registration must depend on the grants: the teardown guard depends on the registration, so a
+    destroy the guard refuses stops before the grants, and Crossplane keeps its cloud access."""
     if config.env != "mgmt":
-        return cluster.metadata
+        return cluster.metadata, ()
     identity = cluster.workload_identity(
         "crossplane", CROSSPLANE_NAMESPACE, CROSSPLANE_SERVICE_ACCOUNT, config.crossplane.roles
     )
     if identity is None:
-        return cluster.metadata
+        return cluster.metadata, ()
     identities = {**cluster.metadata.identities, "crossplane": identity.identity}
-    return replace(cluster.metadata, identities=identities)
+    return replace(cluster.metadata, identities=identities), identity.grants
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class SealedSecretsKeyArgs:
 class SealedSecretsKey(pulumi.ComponentResource):
     """The controller's namespace and its key Secrets, on the Kubernetes provider given in `opts` (`providers`)."""
 
-    namespace: k8s.core.v1.Namespace
+    namespace: k8s.core.v1.NamespacePatch
     secrets: list[k8s.core.v1.Secret]
     certificate: pulumi.Output[str]
     """PEM certificate of the key that seals: public, for `kubeseal --cert`."""
@@ -112,10 +112,16 @@ class SealedSecretsKey(pulumi.ComponentResource):
         catalog = args.catalog or load_catalog()
         namespace_name = controller_namespace(args.env, catalog)
         # Argo CD's CreateNamespace finds it and only adds its managedNamespaceMetadata. Kept on delete: Argo CD's
-        # controller and reflector run in it, and Argo CD never deletes a namespace it did not create.
-        self.namespace = k8s.core.v1.Namespace(
+        # controller and reflector run in it, and Argo CD never deletes a namespace it did not create. A patch
+        # (server-side apply), so the next `up` on a cluster that kept it takes it over instead of failing with
+        # AlreadyExists (pulumi-kubernetes >= 4.29 creates plain resources client-side).
+        self.namespace = k8s.core.v1.NamespacePatch(
             namespace_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=namespace_labels(args.env, catalog)),
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name=namespace_name,
+                labels=namespace_labels(args.env, catalog),
+                annotations={"pulumi.com/patchForce": "true"},
+            ),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         labels = {KEY_LABEL: "active", **semantic_labels(PLATFORM_PROJECT, args.env, CONTROLLER_SERVICE)}

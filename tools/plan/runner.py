@@ -47,6 +47,8 @@ class RecordedResource:
     delete_before_replace: bool
     replace_on_changes: list[str]
     replace_with_urns: list[str] = field(default_factory=list)
+    import_id: str = ""
+    """The `import` option: the id of an existing object the engine adopts instead of creating it."""
 
 
 @dataclass
@@ -126,6 +128,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=list(request.replaceOnChanges),
                     replace_with_urns=list(request.replace_with),
+                    import_id=request.importId,
                 )
             )
         return response

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from tools.plan.mocks import aws, azure, gcp, kubernetes, stacks, tls
+from tools.plan.mocks import aws, azure, gcp, kubernetes, random_provider, stacks, tls
 from tools.plan.mocks.errors import InvokeFailure
 
 __all__ = ["InvokeFailure", "PlatformMocks", "UnmockedInvokeError"]
@@ -21,7 +21,7 @@ __all__ = ["InvokeFailure", "PlatformMocks", "UnmockedInvokeError"]
 ResourceAnswer = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 CallAnswer = Callable[[dict[str, Any]], dict[str, Any]]
 
-_MODULES = (gcp, aws, azure, kubernetes, tls, stacks)
+_MODULES = (gcp, aws, azure, kubernetes, random_provider, tls, stacks)
 RESOURCES: dict[str, ResourceAnswer] = {tok: fn for m in _MODULES for tok, fn in m.RESOURCES.items()}
 CALLS: dict[str, CallAnswer] = {tok: fn for m in _MODULES for tok, fn in m.CALLS.items()}
 

@@ -1,0 +1,122 @@
+"""The lean local profile: what it requests fits the README's budget, heavy services are off unless a stack turns
+them on, and Argo CD's UI is reachable on localhost through the kind port mapping."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.argocd.values import argocd_url
+from components.config import load_stack_config
+from tests.conftest import base_config, raw_config
+from tools.local import budget
+from tools.local.budget import BUDGET_CPU_MILLI, BUDGET_MEMORY_MI, NODE, cpu_milli, lines, local_config, memory_mi
+from tools.plan.runner import Plan
+from tools.plan.stackfile import read_stack_file
+
+PROJECT = Path(__file__).resolve().parents[1]
+HEAVY = {"ollama", "n8n", "pgadmin", "redisinsight"}
+
+
+def totals(found: list[budget.Line]) -> tuple[int, int]:
+    return (
+        sum(line.cpu_milli * line.replicas for line in found),
+        sum(line.memory_mi * line.replicas for line in found),
+    )
+
+
+def test_the_local_profile_fits_the_readme_budget() -> None:
+    found = lines()
+    cpu, memory = totals(found)
+    assert cpu <= BUDGET_CPU_MILLI, f"{cpu}m CPU requested"
+    assert memory <= BUDGET_MEMORY_MI, f"{memory}Mi requested"
+    owners = {line.owner for line in found}
+    assert {"argocd", "gitserver", "kind", "kube-prometheus-stack", "redis"} <= owners
+    assert not owners & HEAVY
+
+
+def test_the_readme_states_the_budget_the_test_holds() -> None:
+    readme = (PROJECT / "README.md").read_text()
+    assert f"{NODE} kind node" in readme
+    assert f"at most {BUDGET_CPU_MILLI / 1000:g} CPUs and {BUDGET_MEMORY_MI // 1024} GiB requested" in readme
+
+
+def test_a_heavier_starter_value_breaks_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "platform"
+    shutil.copytree(budget.VALUES_ROOT, copy)
+    layer = copy / "cluster-local" / "kube-prometheus-stack" / "values.yaml"
+    values = yaml.safe_load(layer.read_text())
+    values["prometheus"]["prometheusSpec"]["resources"]["requests"]["memory"] = "4Gi"
+    layer.write_text(yaml.safe_dump(values))
+    monkeypatch.setattr(budget, "VALUES_ROOT", copy)
+    assert totals(lines())[1] > BUDGET_MEMORY_MI, "the sum reads the starter's values, not a copy of them"
+
+
+def test_turning_a_heavy_service_on_must_size_it_first() -> None:
+    raw, secret_keys = read_stack_file(PROJECT / "Pulumi.local.yaml")
+    raw["platform:services"] = json.dumps({"ollama": {"enabled": True}})
+    on = load_stack_config(raw, secret_keys)
+    with pytest.raises(KeyError, match=r"ollama: enabled on cluster-local but not sized in tools/local/requests\.yaml"):
+        lines(on)
+
+
+def test_every_chart_default_says_where_it_was_read() -> None:
+    data = yaml.safe_load(budget.REQUESTS_FILE.read_text())
+    for service, pods in data["services"].items():
+        for pod in pods:
+            assert "replicasValues" in pod or pod.get("source"), (service, pod["pod"])
+            for container in pod["containers"]:
+                assert "values" in container or container.get("source") or pod.get("source"), (service, container)
+    assert all(pod["source"] for pod in data["system"])
+
+
+def test_quantities_read_as_kubernetes_writes_them() -> None:
+    assert [cpu_milli(q) for q in ("100m", "0.5", "1", "0")] == [100, 500, 1000, 0]
+    assert [memory_mi(q) for q in ("64Mi", "1Gi", "512Ki", "0")] == [64, 1024, 0, 0]
+    with pytest.raises(ValueError, match="not a memory quantity"):
+        memory_mi("1G")
+
+
+def test_heavy_services_are_off_on_local_only() -> None:
+    local = load_stack_config(raw_config(base_config("existing", "local")), ())
+    assert {name for name, o in local.services.items() if o.enabled is False} == HEAVY
+    mgmt = load_stack_config(raw_config(base_config("existing", "mgmt")), ["platform:argocdOidcClientSecret"])
+    assert not mgmt.services
+    again = load_stack_config(raw_config(base_config("existing", "local", services={"ollama": {"enabled": True}})), ())
+    assert again.service_enabled("ollama", default=True)
+
+
+def test_argo_cd_answers_on_localhost_through_the_kind_port_mapping(shipped_plans: dict[str, Plan]) -> None:
+    kind = yaml.safe_load((PROJECT / "tools/local/kind.yaml").read_text())
+    (node,) = kind["nodes"]
+    (mapping,) = node["extraPortMappings"]
+    config = local_config()
+    assert mapping["containerPort"] == config.argocd.node_port, "kind maps the node port the Service opens"
+    assert f"https://localhost:{mapping['hostPort']}" == argocd_url(config)
+    assert mapping["listenAddress"] == "127.0.0.1", "this machine only"
+    assert "@sha256:" in node["image"], "the node image pinned by digest"
+    (service,) = [r for r in shipped_plans["local"].by_type("kubernetes:core/v1:Service")]
+    spec = service.inputs["spec"]
+    assert spec["type"] == "NodePort"
+    assert spec["selector"] == {"app.kubernetes.io/name": "argocd-server", "app.kubernetes.io/instance": "argocd"}
+    assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": 8080, "nodePort": 30443, "protocol": "TCP"}]
+    assert not shipped_plans["mgmt"].by_type("kubernetes:core/v1:Service"), "only where argocd.nodePort is set"
+
+
+def test_the_e2e_workflow_runs_the_readmes_two_commands_and_always_tears_down() -> None:
+    workflow = yaml.safe_load((PROJECT / ".github/workflows/e2e-local.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    runs = [step.get("run", "") for step in job["steps"]]
+    readme = (PROJECT / "README.md").read_text()
+    for command in ("make up-local", "make test"):
+        assert f"{command}   #" in readme or f"{command}       #" in readme
+        assert any(run.startswith(command) for run in runs), command
+    assert any("--summary ${GITHUB_STEP_SUMMARY}" in run for run in runs), "the measured time in the job summary"
+    assert any("tools.local.ready" in run for run in runs), "asserts every Application Synced and Healthy"
+    destroy = job["steps"][-1]
+    assert destroy["run"] == "make destroy-local" and destroy["if"] == "always()"
+    assert workflow["permissions"] == {} and job["permissions"] == {"contents": "read"}
