@@ -8,18 +8,25 @@ STACK ?= local
 # The local stack keeps its state in this folder: no Pulumi Cloud account needed.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help setup test lint schema check-schema plan plan-all prereqs local-cluster up-local local-password destroy-local bench
+.PHONY: help setup lock test lint schema check-schema plan plan-all prereqs local-cluster up-local local-password destroy-local bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Installs exactly the lock, every file checked against its hash (pip --require-hashes); `make lock` writes it.
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-setup: $(VENV)/.installed ## create .venv with the program's and the tests' dependencies
+setup: $(VENV)/.installed ## create .venv with the program's and the tests' dependencies (hash-checked lock)
+
+# One resolution for all three locks: the runtime and policy-pack locks are constrained to the dev lock's versions.
+LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+lock: setup ## re-resolve requirements*.txt into the hash-pinned *.lock files (after editing a requirements file)
+	$(LOCK) -o requirements-dev.lock requirements-dev.txt
+	$(LOCK) -c requirements-dev.lock -o requirements.lock requirements.txt
+	$(LOCK) -c requirements-dev.lock -o policy/requirements.lock policy/requirements.txt
 
 test: setup ## run the unit tests (mocked resources, no cloud, no credentials)
 	$(PY) -m pytest

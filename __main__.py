@@ -6,6 +6,7 @@ from components.argocd import ArgoCd, ArgoCdArgs
 from components.catalog import load_catalog
 from components.clusters import create_cluster
 from components.config import ConfigError, load_stack_config, pulumi_source
+from components.config.model import ENVIRONMENTS
 from components.gitops import (
     ClusterRegistration,
     ClusterRegistrationArgs,
@@ -15,6 +16,7 @@ from components.gitops import (
     HubServicesArgs,
     PlatformServices,
     PlatformServicesArgs,
+    PodSecurityGuard,
     hub_output,
     hub_provider,
     read_hub,
@@ -24,7 +26,7 @@ from components.gitserver import GitServer, GitServerArgs
 from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
 try:
-    config = load_stack_config(*pulumi_source())
+    config = load_stack_config(*pulumi_source(), stack=pulumi.get_stack())
 except ConfigError as error:
     # One line per problem, no traceback, and nothing registered yet.
     raise pulumi.RunError(str(error)) from None
@@ -42,6 +44,11 @@ async def main() -> None:
         "sealed-secrets",
         SealedSecretsKeyArgs.from_config(config),
         opts=pulumi.ResourceOptions(providers=[cluster.provider]),
+    )
+    # Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
+    # before a registration lets Argo CD sync anything to the cluster.
+    pod_security = PodSecurityGuard(
+        "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
     )
 
     if config.is_hub:
@@ -74,7 +81,10 @@ async def main() -> None:
         registration = ClusterRegistration(
             f"{config.cluster_name}-registration",
             ClusterRegistrationArgs(
-                metadata=metadata, config=config, hub=True, depends_on=[sealing_key, *crossplane_grants]
+                metadata=metadata,
+                config=config,
+                hub=True,
+                depends_on=[sealing_key, pod_security, *crossplane_grants],
             ),
             opts=on_argocd,
         )
@@ -104,7 +114,7 @@ async def main() -> None:
                 server=cluster.endpoint,
                 access=cluster.grant_argocd_access(hub),
                 spoke_of=hub,
-                depends_on=[cluster, sealing_key],
+                depends_on=[cluster, sealing_key, pod_security],
             ),
             opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
         )

@@ -91,6 +91,8 @@ TYPICAL: dict[str, CreateTime] = {
     "aws:ec2/launchTemplate:LaunchTemplate": CreateTime(2, "estimate: a synchronous EC2 API call"),
     "aws:kms/key:Key": CreateTime(5, "estimate: a synchronous KMS API call plus rotation setting"),
     "aws:cloudwatch/logGroup:LogGroup": CreateTime(2, "estimate: a synchronous CloudWatch Logs API call"),
+    "aws:ec2/flowLog:FlowLog": CreateTime(3, "estimate: a synchronous EC2 API call"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": CreateTime(3, "estimate: revoking the default rules"),
     # ---- Azure ------------------------------------------------------------------------------------------------
     # Azure announced 5-6 min AKS provisioning (kubedex 2019); the same benchmark measured 12m08s at best in 2018.
     "azure-native:containerservice:ManagedCluster": CreateTime(420, "kubedex AKS (claimed 5-6 min, measured more)"),
@@ -103,6 +105,8 @@ TYPICAL: dict[str, CreateTime] = {
     "azure-native:managedidentity:UserAssignedIdentity": CreateTime(5, "estimate: a synchronous ARM call"),
     "azure-native:managedidentity:FederatedIdentityCredential": CreateTime(5, "estimate: a synchronous ARM call"),
     "azure-native:authorization:RoleAssignment": CreateTime(20, "estimate: the assignment plus Entra propagation"),
+    "azure-native:operationalinsights:Workspace": CreateTime(30, "estimate: an ARM long-running operation"),
+    "azure-native:monitor:DiagnosticSetting": CreateTime(5, "estimate: a synchronous ARM call"),
     # ---- Computed locally by the tls provider (no cloud call; an RSA key takes a moment to generate) --------
     "tls:index/privateKey:PrivateKey": CreateTime(1, "estimate: local key generation"),
     "tls:index/selfSignedCert:SelfSignedCert": CreateTime(1, "estimate: local signing"),

@@ -12,8 +12,10 @@ import re
 __all__ = [
     "ARGOCD_NAMESPACE",
     "CROSSPLANE_NAMESPACE",
+    "DOMAIN_POD_SECURITY",
     "MANAGED_BY",
     "PLATFORM_PROJECT",
+    "POD_SECURITY_ENFORCE",
     "application_name",
     "backstage_component",
     "check_dns_label",
@@ -21,6 +23,7 @@ __all__ = [
     "fixed_namespace_labels",
     "namespace",
     "part_of_argocd_labels",
+    "pod_security_labels",
     "semantic_labels",
 ]
 
@@ -28,6 +31,11 @@ PLATFORM_PROJECT = "platform"
 ARGOCD_NAMESPACE = "argocd"
 CROSSPLANE_NAMESPACE = "crossplane-system"
 MANAGED_BY = "pulumi"
+
+POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
+DOMAIN_POD_SECURITY = "restricted"
+"""Every namespace a domain gets: its pods run under the Pod Security Standard `restricted` (non-root, no host
+namespaces or paths, no privilege, capabilities dropped, RuntimeDefault seccomp)."""
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_LABEL_MAX = 63
@@ -83,6 +91,17 @@ def fixed_namespace_labels(service: str, env: str) -> dict[str, str]:
     `env` is the environment of the cluster that runs Argo CD: `mgmt` on a hub, the stack's own env standalone.
     """
     return semantic_labels(PLATFORM_PROJECT, env, service)
+
+
+def pod_security_labels(level: str) -> dict[str, str]:
+    """Pod Security Admission labels of a namespace: enforce at `level`, and warn and audit at `restricted`, so
+    whatever a more permissive namespace runs that `restricted` would refuse shows in warnings and the audit log.
+    No `-version` labels: each level is the policy of the cluster's own Kubernetes version."""
+    return {
+        POD_SECURITY_ENFORCE: level,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
 
 
 def part_of_argocd_labels() -> dict[str, str]:

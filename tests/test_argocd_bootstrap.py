@@ -142,12 +142,16 @@ def test_everything_runs_on_the_clusters_provider(shipped_plans: dict[str, Plan]
 
 def test_namespaces_carry_the_semantic_labels_and_outlive_the_program(shipped_plans: dict[str, Plan]) -> None:
     mgmt = shipped_plans["mgmt"]
-    for name, service in (("argocd", "argocd"), ("crossplane-system", "crossplane")):
+    for name, service, level in (("argocd", "argocd", "restricted"), ("crossplane-system", "crossplane", "baseline")):
         # A patch: `pulumi destroy` keeps the namespace, and a plain Namespace would fail the next `up` with
         # AlreadyExists; server-side apply creates a missing one and takes over a kept one.
         assert [r.name for r in mgmt.by_type(NAMESPACE) if r.name == name] == []
         namespace = named(mgmt, NAMESPACE_PATCH, name)
         assert namespace.inputs["metadata"]["labels"] == {
+            # The catalog's Pod Security level of the service, warnings and audit at restricted.
+            "pod-security.kubernetes.io/enforce": level,
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
             "project": "platform",
             "service": service,
             "env": "mgmt",

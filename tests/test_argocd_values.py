@@ -42,6 +42,9 @@ SUBCHART_KEYS: set[tuple[str, ...]] = {
     ("redis-ha", "init", "resources"),
     ("redis-ha", "haproxy", "resources"),
     ("redis-ha", "haproxy", "init", "resources"),
+    # templates/redis-ha-network-policy.yaml and redis-haproxy-network-policy.yaml of the same tag.
+    ("redis-ha", "networkPolicy"),
+    ("redis-ha", "haproxy", "networkPolicy"),
 }
 COMPONENTS = ("controller", "server", "repoServer", "applicationSet")
 
@@ -388,3 +391,28 @@ def shipped_config(stack: str) -> StackConfig:
 def test_the_release_carries_exactly_the_pure_values(stack: str, shipped_plans: dict[str, Plan]) -> None:
     values = argocd_release(shipped_plans[stack]).inputs["values"]
     assert values == argocd_values(shipped_config(stack))
+
+
+@pytest.mark.parametrize("case", list(CONFIGS))
+def test_every_argocd_pod_is_behind_a_network_policy(case: str, chart_values: dict[str, Any]) -> None:
+    """Issue 16: a default deny of ingress in `argocd` (the only policy the ApplicationSet controller gets) on top of
+    the chart's per-component policies, and redis-ha's own policies where it runs."""
+    values = merged(chart_values, argocd_values(stack_config(CONFIGS[case])))
+    assert values["global"]["networkPolicy"] == {"create": True, "defaultDenyIngress": True}
+    if not values["redis-ha"]["enabled"]:
+        return
+    redis_ha = values["redis-ha"]
+    assert redis_ha["networkPolicy"]["enabled"] is True
+    dns = redis_ha["networkPolicy"]["egressRules"]
+    assert [(p["port"], p["protocol"]) for rule in dns for p in rule["ports"]] == [(53, "UDP"), (53, "TCP")]
+    haproxy = redis_ha["haproxy"]["networkPolicy"]
+    assert haproxy["enabled"] is True
+    # The chart labels each component's pods `app.kubernetes.io/name: <nameOverride>-<component name>`
+    # (argo-cd 10.1.1 templates/_common.tpl `argo-cd.selectorLabels`).
+    clients = {
+        chart_values["nameOverride"] + "-" + chart_values[c]["name"] for c in ("server", "repoServer", "controller")
+    }
+    selected = {
+        s["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for s in haproxy["ingressRules"][0]["selectors"]
+    }
+    assert selected == clients

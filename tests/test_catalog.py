@@ -103,6 +103,18 @@ def test_plain_http_repositories_are_refused() -> None:
         ChartSource(repository="http://charts.example.com", name="x", version="1.0.0")
 
 
+def test_every_shipped_service_states_its_pod_security_level_and_why() -> None:
+    catalog = load_catalog()
+    missing = [s.name for s in catalog.services.values() if s.pod_security is None]
+    assert missing == []
+    # The collectors that read the node need privileged; Argo CD and cert-manager run under restricted.
+    levels = {name: catalog.namespace_pod_security(s) for name, s in catalog.services.items()}
+    assert levels["alloy"] == levels["kube-prometheus-stack"] == "privileged"
+    assert levels["argocd"] == levels["cert-manager"] == "restricted"
+    # A shared namespace runs at the least strict level of its group: loki shares alloy's.
+    assert catalog.services["loki"].pod_security_level == "baseline" and levels["loki"] == "privileged"
+
+
 def test_an_ignored_difference_names_a_path_and_why() -> None:
     entry = {"group": "admissionregistration.k8s.io", "kind": "MutatingWebhookConfiguration", "name": "x-webhook"}
     with pytest.raises(ValidationError, match="give jsonPointers or jqPathExpressions"):

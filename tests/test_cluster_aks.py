@@ -547,3 +547,35 @@ def test_shipped_dev_stack_plans_a_complete_aks_cluster(tmp_path: Path) -> None:
     written = (tmp_path / "resources.json").read_text()
     assert CLUSTER in written
     assert all(secret not in written for secret in plan.secret_values)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Control-plane audit logs and host encryption (issue 16: CKV_AZURE_4, CKV_AZURE_227)
+# ---------------------------------------------------------------------------------------------------------
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting"
+
+
+def test_control_plane_audit_logs_go_to_a_log_analytics_workspace(env_plan: tuple[str, Plan]) -> None:
+    env, plan = env_plan
+    workspace, setting = one(plan, WORKSPACE), one(plan, DIAGNOSTICS)
+    assert workspace.inputs["retentionInDays"] == (365 if env in {"staging", "prod"} else 30)
+    assert workspace.inputs["sku"] == {"name": "PerGB2018"}
+    assert workspace.protect == (env != "dev")
+    cluster = one(plan, CLUSTER)
+    assert setting.inputs["resourceUri"].endswith(f"/managedClusters/{cluster.inputs['resourceName']}")
+    assert setting.inputs["workspaceId"] == f"{workspace.name}-id"  # the mocks' id of the workspace
+    logs = {entry["category"]: entry["enabled"] for entry in setting.inputs["logs"]}
+    assert logs["kube-audit-admin"] is True and logs["guard"] is True
+    assert "kube-audit" not in logs  # get/list events would multiply the volume for little
+
+
+def test_encryption_at_host_is_on_in_prod_and_configurable(plans: dict[str, Plan], run_config: Run) -> None:
+    assert system_profile(plans["prod"])["enableEncryptionAtHost"] is True
+    assert {p.inputs["enableEncryptionAtHost"] for p in plans["prod"].by_type(POOL)} == {True}
+    assert system_profile(plans["dev"])["enableEncryptionAtHost"] is False
+    config = azure_config("dev")
+    config["cluster"]["azure"]["encryptionAtHost"] = True
+    plan = run_config(config, stack="dev")
+    assert system_profile(plan)["enableEncryptionAtHost"] is True
+    assert {p.inputs["enableEncryptionAtHost"] for p in plan.by_type(POOL)} == {True}

@@ -202,7 +202,9 @@ def test_secrets_are_encrypted_with_a_rotating_retained_key(plans: dict[str, Pla
     encryption = one(plan, "aws:eks/cluster:Cluster").inputs["encryptionConfig"]
     assert encryption["resources"] == ["secrets"]
     assert encryption["provider"]["keyArn"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
-    cluster_role_policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    cluster_name = one(plan, "aws:eks/cluster:Cluster").inputs["name"]
+    key_policy = named(plan, "aws:iam/rolePolicy:RolePolicy", f"{cluster_name}-cluster-secrets-key")
+    cluster_role_policy = json.loads(key_policy.inputs["policy"])
     assert cluster_role_policy["Statement"][0]["Resource"] == encryption["provider"]["keyArn"]
 
 
@@ -211,7 +213,7 @@ def test_all_control_plane_logs_are_on(plans: dict[str, Plan]) -> None:
     for plan in plans.values():
         cluster = one(plan, "aws:eks/cluster:Cluster")
         assert sorted(cluster.inputs["enabledClusterLogTypes"]) == sorted(CONTROL_PLANE_LOG_TYPES)
-        log_group = one(plan, "aws:cloudwatch/logGroup:LogGroup")
+        log_group = named(plan, "aws:cloudwatch/logGroup:LogGroup", f"{cluster.inputs['name']}-control-plane-logs")
         assert log_group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
         assert log_group.name in names_of(cluster.dependency_urns)
 
@@ -450,3 +452,23 @@ def test_a_machine_type_of_another_cloud_is_refused() -> None:
 )
 def test_ami_type_follows_the_architecture(machine_type: str, arm: bool) -> None:
     assert ami_type(machine_type) == ("AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD")
+
+
+def test_the_vpc_has_flow_logs_and_a_closed_default_security_group(plans: dict[str, Plan]) -> None:
+    for env, plan in plans.items():
+        one(plan, "aws:ec2/vpc:Vpc")
+        default_sg = one(plan, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+        assert default_sg.inputs["vpcId"].startswith("vpc-")  # the one VPC's id, as the mocks shape it
+        assert default_sg.inputs.get("ingress", []) == [] and default_sg.inputs.get("egress", []) == []
+        flow_log = one(plan, "aws:ec2/flowLog:FlowLog")
+        assert flow_log.inputs["vpcId"] == default_sg.inputs["vpcId"]
+        assert flow_log.inputs["trafficType"] == "ALL"
+        assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+        cluster_name = one(plan, "aws:eks/cluster:Cluster").inputs["name"]
+        group = named(plan, "aws:cloudwatch/logGroup:LogGroup", f"{cluster_name}-flow-logs")
+        assert group.inputs["retentionInDays"] == (365 if env in {"staging", "prod"} else 30)
+        role = named(plan, "aws:iam/role:Role", f"{cluster_name}-flow-logs-role")
+        assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+            "Service": "vpc-flow-logs.amazonaws.com"
+        }
+        assert flow_log.inputs["iamRoleArn"].startswith("arn:aws:iam::")

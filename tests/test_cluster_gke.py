@@ -470,3 +470,29 @@ def test_shipped_mgmt_stack_plans_a_complete_gke_cluster() -> None:
     assert cluster.protect is True
     assert cluster.inputs["project"] == "example-platform-mgmt"
     assert plan.outputs["kubeconfig"] == SECRET_MASK
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Flow logs and Binary Authorization (issue 16)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_node_subnet_has_vpc_flow_logs(env_plan: tuple[str, Plan]) -> None:
+    _, plan = env_plan
+    log_config = one(plan, SUBNET).inputs["logConfig"]
+    assert log_config == {
+        "aggregationInterval": "INTERVAL_5_SEC",
+        "flowSampling": 0.5,
+        "metadata": "INCLUDE_ALL_METADATA",
+    }
+
+
+def test_binary_authorization_is_an_option_off_by_default(run_config: Run) -> None:
+    plan = run_config(gcp_config("prod"), stack="prod")
+    assert "binaryAuthorization" not in one(plan, CLUSTER).inputs
+    config = gcp_config("prod")
+    config["cluster"]["gcp"] = {**config["cluster"]["gcp"], "binaryAuthorization": True}
+    plan = run_config(config, stack="prod")
+    assert one(plan, CLUSTER).inputs["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    services = {s.inputs["service"] for s in plan.by_type("gcp:projects/service:Service")}
+    assert "binaryauthorization.googleapis.com" in services

@@ -258,3 +258,35 @@ def test_config_is_immutable() -> None:
     config = load(base_config("gcp", "dev"))
     with pytest.raises(Exception, match="frozen"):
         config.env = "prod"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("stack", "env"),
+    [("prod", "local"), ("acme/platform/prod", "dev"), ("prod-eu", "staging"), ("staging", "prod")],
+)
+def test_a_stack_named_after_one_env_cannot_be_configured_as_another(stack: str, env: str) -> None:
+    values = base_config("aws", env)
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(raw_config(values), tuple(f"platform:{k}" for k in values), stack=stack)
+    assert len(caught.value.lines) == 1
+    line = caught.value.lines[0]
+    assert line.startswith("platform:env:") and repr(env) in line and repr(stack) in line, line
+
+
+@pytest.mark.parametrize(("stack", "env"), [("prod", "prod"), ("acme/platform/dev", "dev"), ("sandbox", "dev")])
+def test_a_stack_may_be_named_after_its_env_or_after_none(stack: str, env: str) -> None:
+    values = base_config("aws", env)
+    keys = tuple(f"platform:{k}" for k in values)
+    assert load_stack_config(raw_config(values), keys, stack=stack).env == env
+
+
+def test_the_program_refuses_a_prod_stack_configured_as_local_before_registering_anything() -> None:
+    import pulumi  # noqa: PLC0415 - the rest of this module needs no engine
+
+    from tools.plan.runner import Plan, run_program  # noqa: PLC0415
+
+    plan = Plan(stack="prod")
+    refused = r"^platform:env: 'local' does not match the stack 'prod', which names prod"
+    with pytest.raises(pulumi.RunError, match=refused):
+        run_program("prod", raw_config(base_config("existing", "local")), [], plan)
+    assert plan.resources == []

@@ -114,13 +114,21 @@ def test_services_use_the_shared_sync_policy_and_label_their_namespaces() -> Non
     domain = config_of(base_config("existing", "mgmt", domains=DOMAINS)).domains[0]
     policy = services_appset(domain, HUB_ENVS)["template"]["spec"]["syncPolicy"]
     assert {k: v for k, v in policy.items() if k != "managedNamespaceMetadata"} == SYNC_POLICY
-    assert set(policy["managedNamespaceMetadata"]["labels"]) == {
+    labels = policy["managedNamespaceMetadata"]["labels"]
+    assert set(labels) == {
         "project",
         "env",
         "service",
         "backstage.io/component",
         "backstage.io/kubernetes-id",
+        "pod-security.kubernetes.io/enforce",
+        "pod-security.kubernetes.io/warn",
+        "pod-security.kubernetes.io/audit",
     }
+    # A domain's pods run under the restricted Pod Security Standard, in its services' and its claims' namespaces.
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    claims = claims_appset(domain, HUB_ENVS, "cluster-mgmt")["template"]["spec"]["syncPolicy"]
+    assert claims["managedNamespaceMetadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_claims_are_never_deleted_implicitly() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -25,7 +26,10 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from components.config.load import envs_named_by
+from components.config.model import ENVIRONMENTS
 from policy.policies import POLICIES, RULES
+from policy.policies import common as pack_common
 from policy.policies.common import get, items, level_for
 from policy.policies.production import production_protected
 from tests.conftest import base_config
@@ -37,8 +41,9 @@ NOT_APPLICABLE = None
 
 @pytest.fixture(autouse=True)
 def _no_stack_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The env comes from the URN in these tests, never from a `PULUMI_CONFIG` of the surrounding shell."""
+    """The env comes from the URN in these tests, never from the `PULUMI_*` of the surrounding shell."""
     monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
 
 
 def opts(protect: bool = False, parent: str | None = None) -> PolicyResourceOptions:
@@ -342,7 +347,7 @@ def test_each_rule_is_mandatory_in_prod_and_staging_advisory_in_dev_and_mgmt_and
         EnforcementLevel.MANDATORY,
         EnforcementLevel.ADVISORY,
     )
-    for stack in ("prod", "staging", "eu-prod-2"):  # an unknown env fails closed
+    for stack in ("prod", "staging", "eu-prod-2", "sandbox"):  # a name naming no env fails closed
         assert violations(mandatory, resource_args(EKS, bad, stack))
         assert violations(advisory, resource_args(EKS, bad, stack)) is NOT_APPLICABLE
     for stack in ("dev", "mgmt"):
@@ -352,13 +357,52 @@ def test_each_rule_is_mandatory_in_prod_and_staging_advisory_in_dev_and_mgmt_and
         assert violations(policy, resource_args(EKS, bad, "local")) is NOT_APPLICABLE
 
 
-def test_env_comes_from_the_stack_config_when_the_cli_passes_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PULUMI_CONFIG", '{"platform:env": "dev", "aws:region": "eu-west-1"}')
-    assert level_for("dev") == EnforcementLevel.ADVISORY
+@pytest.mark.parametrize(
+    ("stack", "config_env", "expected"),
+    [
+        ("prod", "local", "mandatory"),  # the config cannot switch the pack off...
+        ("prod", "dev", "mandatory"),  # ...nor down to advisory
+        ("acme/platform/prod-eu", "dev", "mandatory"),  # a name naming prod as a word
+        ("dev", "prod", "mandatory"),  # but it can tighten it
+        ("dev", "dev", "advisory"),
+        ("team-sandbox", "local", "mandatory"),  # a name that names no environment fails closed
+        ("local", "local", None),
+    ],
+)
+def test_the_stricter_of_stack_name_and_config_decides(
+    monkeypatch: pytest.MonkeyPatch, stack: str, config_env: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"platform:env": config_env, "aws:region": "eu-west-1"}))
     bad = with_(GOOD_EKS, "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"])
-    # A stack named `prod-eu` whose config says dev: advisory, as its config decides.
-    assert violations(by_name("eks-endpoint-access"), resource_args(EKS, bad, "prod-eu")) is NOT_APPLICABLE
-    assert violations(by_name("eks-endpoint-access-advisory"), resource_args(EKS, bad, "prod-eu"))
+    found = {
+        level: violations(by_name(name), resource_args(EKS, bad, stack.rsplit("/", 1)[-1]))
+        for level, name in (("mandatory", "eks-endpoint-access"), ("advisory", "eks-endpoint-access-advisory"))
+    }
+    assert {level for level, messages in found.items() if messages} == ({expected} if expected else set())
+
+
+def test_pulumi_stack_counts_like_the_urn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_STACK", "acme/platform/prod")
+    bad = with_(GOOD_EKS, "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"])
+    assert violations(by_name("eks-endpoint-access"), resource_args(EKS, bad, "dev"))
+
+
+def test_the_pack_and_the_program_agree_on_environments_and_stack_names() -> None:
+    assert ENVIRONMENTS == pack_common.ENVIRONMENTS
+    for stack in ("prod", "acme/platform/staging", "prod-eu", "eu_dev.2", "Prod", "sandbox", "prodigy"):
+        named = envs_named_by(stack)
+        assert pack_common.envs_named_by(stack) == (named or {stack.rsplit("/", 1)[-1]}), stack
+
+
+def test_hub_rules_are_mandatory_on_mgmt_cluster_rules_advisory() -> None:
+    assert level_for("mgmt", hub=True) == EnforcementLevel.MANDATORY
+    assert level_for("mgmt") == EnforcementLevel.ADVISORY
+    assert level_for("dev", hub=True) == EnforcementLevel.ADVISORY
+    assert {rule.name for rule in RULES if rule.hub} == {
+        "argocd-domain-project-least-privilege",
+        "argocd-server-not-public",
+        "chart-version-pinned",
+    }
 
 
 def test_other_resource_types_are_left_alone() -> None:

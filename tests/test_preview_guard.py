@@ -96,6 +96,13 @@ def test_env_from_the_preview_config_protects_an_unconventionally_named_stack() 
     assert blocked_steps(digest, "acme/platform/eu1") == []
 
 
+def test_a_stack_naming_prod_as_a_word_is_guarded_whatever_its_config_says() -> None:
+    text = json.dumps(load("prod_cluster_replace.json"))
+    digest = json.loads(text.replace("urn:pulumi:prod::", "urn:pulumi:prod-eu::"))
+    digest["config"]["platform:env"] = "local"
+    assert len(blocked_steps(digest, "acme/platform/prod-eu")) == 2
+
+
 def test_argo_cd_applications_of_any_kind_are_guarded() -> None:
     digest = copy.deepcopy(load("prod_update_in_place.json"))
     app = next(s for s in digest["steps"] if "argoproj.io" in s["urn"])

@@ -166,7 +166,8 @@ def test_namespace_labels_match_what_argo_cd_sets(shipped_plans: dict[str, Plan]
     """Argo CD's CreateNamespace adopts the namespace and server-side applies its managedNamespaceMetadata: with
     equal values the two field managers share the labels instead of fighting over them."""
     catalog = load_catalog()
-    template = appsets.child_application(catalog.services["sealed-secrets"])
+    service = catalog.services["sealed-secrets"]
+    template = appsets.child_application(service, catalog.namespace_pod_security(service))
     params = {"metadata": {"labels": {"env": "dev"}}}
     rendered = render_tree(
         {

@@ -112,6 +112,41 @@ def test_ci_stack_prints_github_output_lines(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.splitlines()[:2] == ["cloud=aws", "region=eu-west-1"]
 
 
+def test_the_credentialed_preview_waits_for_a_maintainer_in_its_own_read_only_environment() -> None:
+    """Item 7: the pull request's own code runs with decrypt rights only in `<stack>-pr-preview`, an environment
+    distinct from the deploy (`<stack>`, writing) and drift (`<stack>-preview`, main only) ones, whose required
+    reviewers and OIDC trust the README sets up."""
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    assert preview["environment"] == "${{ matrix.stack }}-pr-preview"
+    assert load("drift.yml")["jobs"]["drift"]["environment"] == "${{ matrix.stack }}-preview"
+    assert {job["environment"] for job in load("deploy.yml")["jobs"].values()} == set(ROLLOUT)
+    commands = [s["with"]["command"] for s in steps_of(preview) if "pulumi/actions" in s.get("uses", "")]
+    assert commands == ["preview"]
+    writes = re.compile(r"pulumi (up|refresh|destroy|import|state)\b")
+    assert not any(writes.search(s.get("run", "")) for s in steps_of(preview))
+    readme = (WORKFLOWS.parents[1] / "README.md").read_text()
+    setup = readme.split("### Pull-request previews", 1)[1].split("\n## ", 1)[0]
+    for phrase in ("Required reviewers", "Prevent self-review", "environment:prod-pr-preview", "Deployment branches"):
+        assert phrase in setup, phrase
+    # A repository-level secret reaches every branch's workflows; the README keeps them in environments.
+    assert "| secret | repository" not in readme
+
+
+def test_the_plan_job_holds_no_credentials() -> None:
+    plan = load("pull-request.yml")["jobs"]["plan"]
+    assert "environment" not in plan
+    assert "secrets." not in yaml.safe_dump(plan)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.yml")))
+def test_every_install_is_hash_checked_from_a_lock(name: str) -> None:
+    """Item 8: CI installs only the hash-pinned locks (`make lock`), as `make setup` does."""
+    runs = [s.get("run", "") for job in load(name)["jobs"].values() for s in steps_of(job)]
+    installs = [line.strip() for run in runs for line in run.splitlines() if "pip install" in line]
+    for line in installs:
+        assert re.search(r"pip install --require-hashes -r [\w/]*requirements\.lock$", line), line
+
+
 @pytest.mark.parametrize(
     ("stack", "expected"),
     [

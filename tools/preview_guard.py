@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config.load import envs_named_by
+
 __all__ = [
     "DESTRUCTIVE_OPS",
     "GUARDED",
@@ -135,15 +137,16 @@ def _stack_of_urn(urn: str) -> str | None:
 
 
 def guarded_envs(digest: Mapping[str, Any], stack: str | None) -> set[str]:
-    """Every name this preview goes by that could be a protected environment: the stack name given (its last
-    `org/project/stack` segment), the stack in the steps' URNs, and `platform:env` from the preview's config."""
+    """Every name this preview goes by that could be a protected environment: the environments the stack name given
+    and the stack in the steps' URNs name (`prod`, `org/platform/prod`, `prod-eu`: the config loader's rule), and
+    `platform:env` from the preview's config."""
     names: set[str] = set()
     if stack:
-        names.add(stack.rsplit("/", 1)[-1])
+        names |= envs_named_by(stack)
     for step in digest.get("steps") or []:
         urn_stack = _stack_of_urn(str(step.get("urn", "")))
         if urn_stack:
-            names.add(urn_stack)
+            names |= envs_named_by(urn_stack)
     env = (digest.get("config") or {}).get("platform:env")
     if isinstance(env, str):
         names.add(env)

@@ -47,6 +47,7 @@ from components.naming import (
     CROSSPLANE_NAMESPACE,
     fixed_namespace_labels,
     part_of_argocd_labels,
+    pod_security_labels,
 )
 
 __all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs", "RepositoryCredential"]
@@ -119,9 +120,9 @@ class ArgoCd(pulumi.ComponentResource):
         # protected where the stack is. Patches, because a namespace kept by an earlier `pulumi destroy` is still
         # there when `up` runs again, and a plain create would fail with AlreadyExists (see _namespace).
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=True)
-        self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, kept)
+        self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, args.catalog, kept)
         if config.env == "mgmt":
-            self._namespace(CROSSPLANE_NAMESPACE, "crossplane", config.env, kept)
+            self._namespace(CROSSPLANE_NAMESPACE, "crossplane", config.env, args.catalog, kept)
 
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         secrets = [self._notifications_secret(config, in_namespace)]
@@ -278,16 +279,19 @@ class ArgoCd(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _namespace(self, name: str, service: str, env: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.NamespacePatch:
+    def _namespace(
+        self, name: str, service: str, env: str, catalog: Catalog, opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.NamespacePatch:
         # A Patch resource creates by server-side apply, which creates the object when it is missing and takes it
         # over when it exists; a plain resource creates client-side and fails on an existing object since
         # pulumi-kubernetes 4.29 (CHANGELOG #2926; provider/pkg/await/await.go Creation). patchForce takes the
         # labels over from whoever set them before (an earlier stack, `kubectl`).
+        # Pod Security: the catalog's level of the service (the least strict of a shared namespace's).
+        level = catalog.namespace_pod_security(catalog.services[service])
+        labels = {**fixed_namespace_labels(service, env), **pod_security_labels(level)}
         return k8s.core.v1.NamespacePatch(
             name,
-            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                name=name, labels=fixed_namespace_labels(service, env), annotations={PATCH_FORCE: "true"}
-            ),
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, labels=labels, annotations={PATCH_FORCE: "true"}),
             opts=opts,
         )
 

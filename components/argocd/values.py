@@ -24,6 +24,7 @@ __all__ = [
     "ARGOCD_IMAGE_TAG",
     "INGRESS_CLASS",
     "LOCAL_DOMAIN",
+    "NETWORK_POLICY",
     "NOTIFICATIONS_SECRET_NAME",
     "NOTIFICATION_TRIGGERS",
     "OIDC_SECRET_KEY",
@@ -262,6 +263,24 @@ def _component(replicas: int, sizes: tuple[str, str, str], ha: bool, has_hpa: bo
     return values
 
 
+# Every Argo CD pod is covered: the chart's per-component policies (server, repo server, controller, redis,
+# notifications; argo-cd 10.1.1 templates/*/networkpolicy.yaml) plus a namespace-wide default deny of ingress
+# (templates/networkpolicy-default-deny.yaml), which is all the ApplicationSet controller gets (the chart renders its
+# policy only with metrics or a webhook ingress, neither of which is on) and what redis-ha's pods start from.
+NETWORK_POLICY = {"create": True, "defaultDenyIngress": True}
+_CLIENTS_OF_REDIS = ("argocd-server", "argocd-repo-server", "argocd-application-controller")
+
+
+def _redis_ha_network_policies() -> tuple[dict[str, Any], dict[str, Any]]:
+    """redis-ha's own policies (subchart 4.38.0 templates/redis-ha-network-policy.yaml and
+    redis-haproxy-network-policy.yaml): redis and sentinel talk only among themselves and to HAProxy, HAProxy only
+    to them and takes connections only from the Argo CD components that use Redis. Both restrict egress too, so DNS
+    is allowed out of the redis pods (HAProxy's policy allows it itself)."""
+    dns = {"selectors": [{"namespaceSelector": {}}], "ports": [{"port": 53, "protocol": p} for p in ("UDP", "TCP")]}
+    clients = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}} for name in _CLIENTS_OF_REDIS]
+    return {"enabled": True, "egressRules": [dns]}, {"enabled": True, "ingressRules": [{"selectors": clients}]}
+
+
 def argocd_values(config: StackConfig) -> dict[str, Any]:
     """The argo-cd chart values of this stack's Argo CD (pure: the same config gives the same dict)."""
     argocd = config.argocd
@@ -292,7 +311,11 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
         }
 
     values: dict[str, Any] = {
-        "global": {"domain": argocd.hostname or LOCAL_DOMAIN, "image": {"tag": ARGOCD_IMAGE_TAG}},
+        "global": {
+            "domain": argocd.hostname or LOCAL_DOMAIN,
+            "image": {"tag": ARGOCD_IMAGE_TAG},
+            "networkPolicy": NETWORK_POLICY,
+        },
         "configs": {
             "cm": cm,
             "params": {
@@ -330,6 +353,9 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
             for part in path:
                 node = node.setdefault(part, {})
             node["resources"] = _resources(container_sizes)
+        redis_policy, haproxy_policy = _redis_ha_network_policies()
+        redis_ha["networkPolicy"] = redis_policy
+        redis_ha["haproxy"]["networkPolicy"] = haproxy_policy
     else:
         values["redis"] = {"resources": _resources(_SINGLE["redis"])}
     # Hub and spoke (added by the registration work): the hub's controller and server carry the tokens and files

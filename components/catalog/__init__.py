@@ -17,10 +17,13 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "CATALOG_FILE",
+    "POD_SECURITY_ORDER",
     "RETIRED_FILE",
     "Catalog",
     "ChartSource",
     "IgnoreDifference",
+    "PodSecurity",
+    "PodSecurityLevel",
     "RetiredRepository",
     "Service",
     "check_pinned_version",
@@ -97,6 +100,18 @@ class ChartSource(_Model):
         return self.repository.removeprefix("oci://")
 
 
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+POD_SECURITY_ORDER: tuple[PodSecurityLevel, ...] = ("privileged", "baseline", "restricted")
+"""Pod Security Standards levels, least strict first (kubernetes.io/docs/concepts/security/pod-security-standards)."""
+
+
+class PodSecurity(_Model):
+    level: PodSecurityLevel
+    """The strictest Pod Security Standard every pod of the chart (as the platform deploys it) passes."""
+    reason: str = Field(min_length=1)
+    """Why not stricter: which pod needs what (or what was checked that it passes)."""
+
+
 class IgnoreDifference(_Model):
     """A field of one of the chart's objects that something other than Argo CD writes after the sync (a webhook's
     `caBundle` injected by a controller, a password generated at render time), so Argo CD must not compare it:
@@ -143,8 +158,15 @@ class Service(_Model):
     """Installed by this program, then handed to Argo CD (only Argo CD itself)."""
     description: str
     chart: ChartSource
+    pod_security: PodSecurity | None = None
+    """The Pod Security Standard its pods pass, with the reason; unset means `restricted` (the shipped catalog sets
+    it on every service, tests/test_catalog.py checks)."""
     ignore_differences: tuple[IgnoreDifference, ...] = ()
     """Fields of the chart's objects that stay different from Git by design (see `IgnoreDifference`)."""
+
+    @property
+    def pod_security_level(self) -> PodSecurityLevel:
+        return self.pod_security.level if self.pod_security else "restricted"
 
     @model_validator(mode="after")
     def _one_namespace_rule(self) -> Service:
@@ -172,6 +194,12 @@ class Catalog(_Model):
 
     def names(self) -> list[str]:
         return list(self.services)
+
+    def namespace_pod_security(self, service: Service) -> PodSecurityLevel:
+        """The enforce level of `service`'s namespace: a namespace shared by a group runs at the least strict
+        level among the group's services, or one of them could not start."""
+        sharing = [s for s in self.services.values() if (s.group, s.namespace) == (service.group, service.namespace)]
+        return POD_SECURITY_ORDER[min(POD_SECURITY_ORDER.index(s.pod_security_level) for s in sharing)]
 
     def by_wave(self) -> list[Service]:
         """Services in installation order: by wave, then by name for a stable order."""

@@ -15,7 +15,15 @@ from ipaddress import IPv4Network
 
 import pulumi
 import yaml
-from pulumi_azure_native import authorization, containerservice, managedidentity, network, resources
+from pulumi_azure_native import (
+    authorization,
+    containerservice,
+    managedidentity,
+    monitor,
+    network,
+    operationalinsights,
+    resources,
+)
 
 from components.clusters.base import (
     ArgoCdClusterConfig,
@@ -33,12 +41,15 @@ from components.config.model import AzureSettings, ClusterSettings, NodePool
 __all__ = [
     "AKS_RBAC_CLUSTER_ADMIN_ROLE",
     "AKS_SERVER_APP_ID",
+    "AUDIT_LOG_CATEGORIES",
     "POD_CIDR",
     "SERVICE_CIDR",
     "SYSTEM_POOL",
     "AksCluster",
+    "audit_log_retention_days",
     "cluster_ca",
     "config_errors",
+    "encryption_at_host",
     "kubelogin_auth",
     "node_subnet",
     "upgrade_channel",
@@ -75,6 +86,11 @@ _SPOT_LABELS = {"kubernetes.azure.com/scalesetpriority": "spot"}
 _CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # Azure Linux: a smaller image than Ubuntu, built for AKS; fixed for the life of a pool.
 _OS_SKU = "AzureLinux"
+# Control-plane log categories sent to Log Analytics (Azure Monitor "Supported logs for
+# Microsoft.ContainerService/managedClusters"): audit events that change something (kube-audit-admin leaves out get
+# and list, which dominate volume and cost), Entra ID and Azure RBAC decisions (guard), and the API server,
+# controller manager and scheduler, as EKS logs them (CKV_AZURE_4, CIS AKS 2.1.1).
+AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -115,6 +131,18 @@ def config_errors(settings: ClusterSettings) -> list[str]:
         if vnet.overlaps(reserved)
     ]
     return errors
+
+
+def audit_log_retention_days(protected: bool) -> int:
+    """Days the control-plane logs are kept: a year where the environment is protected, else a month (the
+    PerGB2018 tier's minimum)."""
+    return 365 if protected else 30
+
+
+def encryption_at_host(env: str, azure: AzureSettings) -> bool:
+    """Host encryption of node disks and caches: as configured, else on in prod only (it needs a subscription
+    feature registration, which a dev subscription may lack)."""
+    return azure.encryption_at_host if azure.encryption_at_host is not None else env == "prod"
 
 
 def node_subnet(vnet: IPv4Network) -> IPv4Network:
@@ -386,6 +414,7 @@ class AksCluster(Cluster):
                     scale_set_priority=system.scale_set_priority,
                     node_taints=system.node_taints,
                     vnet_subnet_id=subnet.id,
+                    enable_encryption_at_host=encryption_at_host(args.env, azure),
                     tags=tags,
                 )
             ],
@@ -415,6 +444,7 @@ class AksCluster(Cluster):
         self._group = group
         self._cluster = cluster
         self._client = client
+        self._control_plane_logs(name, args, group, cluster)
         user_pools = [
             self._user_pool(
                 pool_name, pool, name=name, args=args, group=group, cluster=cluster, subnet=subnet, version=version
@@ -562,6 +592,36 @@ class AksCluster(Cluster):
             )
         )
 
+    def _control_plane_logs(
+        self,
+        name: str,
+        args: ClusterArgs,
+        group: resources.ResourceGroup,
+        cluster: containerservice.ManagedCluster,
+    ) -> monitor.DiagnosticSetting:
+        """The control plane's audit and component logs into a Log Analytics workspace of the cluster's own; kept a
+        year where the environment is protected, a month elsewhere (as the EKS log group)."""
+        workspace = operationalinsights.Workspace(
+            f"{name}-logs",
+            resource_group_name=group.name,
+            workspace_name=f"log-{args.name}",
+            location=args.region,
+            sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+            retention_in_days=audit_log_retention_days(args.protect),
+            tags=dict(args.tags),
+            opts=args.resource_options(self),
+        )
+        return monitor.DiagnosticSetting(
+            f"{name}-control-plane-logs",
+            name="control-plane-logs",
+            resource_uri=cluster.id,
+            workspace_id=workspace.id,
+            # One table per category (AKSAuditAdmin, AKSControlPlane) rather than the shared AzureDiagnostics.
+            log_analytics_destination_type="Dedicated",
+            logs=[monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in AUDIT_LOG_CATEGORIES],
+            opts=args.resource_options(self),
+        )
+
     def _user_pool(
         self,
         pool_name: str,
@@ -597,6 +657,7 @@ class AksCluster(Cluster):
             node_taints=shape.node_taints,
             node_labels=shape.node_labels,
             vnet_subnet_id=subnet.id,
+            enable_encryption_at_host=encryption_at_host(args.env, args.settings.azure or AzureSettings()),
             tags=dict(args.tags),
             opts=args.resource_options(
                 self,

@@ -432,6 +432,7 @@ class EksCluster(Cluster):
             tags=tags("vpc"),
             opts=args.resource_options(self),
         )
+        self._vpc_guards(vpc)
         gateway = aws.ec2.InternetGateway(
             f"{name}-igw",
             region=args.region,
@@ -523,6 +524,75 @@ class EksCluster(Cluster):
             private_subnets.append(private)
             ready.append(association)
         return private_subnets, [*ready, *nats.values()], addresses
+
+    def _vpc_guards(self, vpc: aws.ec2.Vpc) -> None:
+        """What every VPC of the platform carries beside its network: its default security group closed, and flow
+        logs of all its traffic in CloudWatch, kept as long as the control-plane logs."""
+        args, name = self._args, self._name
+        # Managing the default security group with no rules removes the ones AWS creates (all traffic within the
+        # group, all egress), so nothing that falls back to it is reachable (CKV2_AWS_12; pulumi-aws
+        # ec2.DefaultSecurityGroup: "removes all ingress and egress rules" when none are given).
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            region=args.region,
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags={**self._tags, "Name": f"{args.name}-default-closed"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # VPC flow logs (CKV2_AWS_11, Trivy AWS-0178), delivered by the flow-logs service with a role of its own.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            region=args.region,
+            name=f"/aws/vpc/{args.name}/flow-logs",
+            retention_in_days=365 if args.protect else 30,
+            tags=self._tags,
+            opts=args.resource_options(self, retain_on_delete=args.protect),
+        )
+        role, _ = self._role(
+            "flow-logs",
+            "VPC flow log delivery",
+            _assume_role_policy("vpc-flow-logs.amazonaws.com", "sts:AssumeRole"),
+            (),
+            protect=False,
+        )
+        delivery = aws.iam.RolePolicy(
+            f"{name}-flow-logs-delivery",
+            role=role.id,
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            region=args.region,
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
+        )
 
     def _role(
         self, purpose: str, who: str, assume_role_policy: str, managed_policies: Sequence[str], *, protect: bool

@@ -1,6 +1,6 @@
 """Stack configuration: parsed once into typed, validated, immutable objects."""
 
-from components.config.load import ConfigError, load_stack_config, pulumi_source
+from components.config.load import ConfigError, envs_named_by, load_stack_config, pulumi_source
 from components.config.model import (
     SECRET_KEYS,
     ArgoCdSettings,
@@ -18,6 +18,7 @@ __all__ = [
     "Domain",
     "NodePool",
     "StackConfig",
+    "envs_named_by",
     "load_stack_config",
     "pulumi_source",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "PROVIDER_NAMESPACES",
     "SEED_MAX_BYTES",
     "ConfigError",
+    "envs_named_by",
     "load_stack_config",
     "pulumi_source",
     "seed_folder",
@@ -130,6 +131,26 @@ def _plain_secrets(values: Mapping[str, Any], secret_keys: set[str]) -> list[str
         f"`pulumi config set --secret {_key([key])} <value>`"
         for key in values
         if key in SECRET_KEYS and f"{NAMESPACE}:{key}" not in secret_keys
+    ]
+
+
+def envs_named_by(stack: str) -> set[str]:
+    """The environments a stack's name names: its last `org/project/stack` segment, whole or as a `-`, `_` or
+    `.` separated word (`prod`, `acme/platform/prod`, `prod-eu`). The policy pack reads the same words from the
+    URN (policy/policies/common.py `envs_named_by`, held equal by tests/test_policy_pack.py)."""
+    words = set(re.split(r"[-_.]", stack.rsplit("/", 1)[-1].lower()))
+    return words & set(ENVIRONMENTS)
+
+
+def _stack_name_check(env: Any, stack: str | None) -> list[str]:
+    """A stack named after one environment cannot be configured as another: the policy pack and the preview guard
+    take the stricter of the two, and a silent mismatch is how a prod stack would end up treated as local."""
+    named = envs_named_by(stack) if stack else set()
+    if not named or env in named:
+        return []
+    return [
+        f"{_key(['env'])}: {_show(env, ('env',))} does not match the stack {stack!r}, which names "
+        f"{' and '.join(sorted(named))}; set {_key(['env'])} to {' or '.join(sorted(named))} or rename the stack"
     ]
 
 
@@ -488,8 +509,11 @@ def load_stack_config(
     raw: Mapping[str, Any],
     secret_keys: Iterable[str] = (),
     catalog: Catalog | None = None,
+    *,
+    stack: str | None = None,
 ) -> StackConfig:
-    """Validate a stack's raw config map into a `StackConfig`; raise `ConfigError` listing every problem."""
+    """Validate a stack's raw config map into a `StackConfig`; raise `ConfigError` listing every problem. `stack`
+    is the stack's name, checked against `platform:env`."""
     catalog = catalog or load_catalog()
     values, errors = _split(raw)
     errors += _unknown_top_level(values)
@@ -498,6 +522,8 @@ def load_stack_config(
     if env not in ENVIRONMENTS:
         shown = "not set" if env is None else f"{_show(env, ('env',))} is not allowed"
         errors.append(f"{_key(['env'])}: {shown}; expected one of {', '.join(ENVIRONMENTS)}")
+    else:
+        errors += _stack_name_check(env, stack)
     values, server_errors = _with_git_server(values)
     errors += server_errors
     if errors:

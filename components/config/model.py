@@ -141,6 +141,9 @@ class GcpSettings(_Model):
     """Secondary range for Service IPs (VPC-native)."""
     master_cidr: IPv4Network = IPv4Network("172.16.0.0/28")
     """The /28 the private control plane peers from."""
+    binary_authorization: bool = False
+    """Enforce the project's Binary Authorization policy on every Pod (`PROJECT_SINGLETON_POLICY_ENFORCE`); the
+    policy itself (which attestors, which images are exempt) is the project's, set outside this program."""
 
 
 class AwsSettings(_Model):
@@ -161,6 +164,9 @@ class AzureSettings(_Model):
         Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
     ] = []
     """Entra ID groups (object ids) that are cluster admins through Azure RBAC."""
+    encryption_at_host: bool | None = None
+    """Encrypt node OS and temporary disks and caches at the VM host (needs the subscription feature
+    `Microsoft.Compute/EncryptionAtHost`); defaults to on in prod, off elsewhere. Changing it replaces node pools."""
 
 
 class ExistingSettings(_Model):

@@ -17,6 +17,7 @@ from components.gitops.hub import (
     read_hub,
     with_crossplane_identity,
 )
+from components.gitops.pod_security import PodSecurityGuard
 from components.gitops.registration import (
     ClusterRegistration,
     ClusterRegistrationArgs,
@@ -35,6 +36,7 @@ __all__ = [
     "HubServicesArgs",
     "PlatformServices",
     "PlatformServicesArgs",
+    "PodSecurityGuard",
     "Registration",
     "claims_appset",
     "cluster_registration",

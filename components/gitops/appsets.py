@@ -27,10 +27,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.argocd.sync import RESPECT_IGNORE_DIFFERENCES, sync_policy
-from components.catalog import Catalog, Service, load_catalog
+from components.catalog import Catalog, PodSecurityLevel, Service, load_catalog
 from components.config.model import StackConfig
 from components.gitops.registration import APP_SUFFIX_LABEL, IN_CLUSTER_SERVER, enable_label, version_annotation
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT
+from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
 
 __all__ = [
     "APPSET_NAME",
@@ -76,9 +76,11 @@ def _namespace(service: Service) -> str:
     return '{{printf "' + PLATFORM_PROJECT + "-%s-" + str(service.group) + '" .metadata.labels.env}}'
 
 
-def child_application(service: Service) -> dict[str, Any]:
+def child_application(service: Service, pod_security: PodSecurityLevel | None = None) -> dict[str, Any]:
     """The Application of one service on one cluster, with the cluster's values left as Go templates for the
-    ApplicationSet to fill in (`.name`, `.server`, `.metadata.labels.*`, `.metadata.annotations.*`)."""
+    ApplicationSet to fill in (`.name`, `.server`, `.metadata.labels.*`, `.metadata.annotations.*`).
+    `pod_security`: the Pod Security Standard its namespace enforces (`Catalog.namespace_pod_security`, the least
+    strict of a shared group's); the service's own level if not given."""
     env = "{{.metadata.labels.env}}"
     values = "$values/{{.metadata.annotations.gitops_values_path}}"
     # A shared group namespace carries the group as its semantic `service`, so every Application writing its
@@ -96,6 +98,7 @@ def child_application(service: Service) -> dict[str, Any]:
             "service": group,
             "backstage.io/component": group_id,
             "backstage.io/kubernetes-id": group_id,
+            **pod_security_labels(pod_security or service.pod_security_level),
         }
     }
     spec: dict[str, Any] = {
@@ -167,12 +170,12 @@ def _enabled(service: Service) -> str:
     return label if not service.management_only else "{{.metadata.labels.env}}/" + label
 
 
-def _entry(service: Service, hub_env: str) -> dict[str, Any]:
+def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
     return {
         "service": service.name,
         "enabled": _enabled(service),
         "when": "true" if not service.management_only else f"{hub_env}/true",
-        "application": child_application(service),
+        "application": child_application(service, catalog.namespace_pod_security(service)),
     }
 
 
@@ -199,7 +202,7 @@ def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
                 "path": ORDER_CHART_PATH,
                 "helm": {
                     "releaseName": APPSET_NAME,
-                    "valuesObject": {"applications": [_entry(s, hub_env) for s in ordered_services(catalog)]},
+                    "valuesObject": {"applications": [_entry(s, hub_env, catalog) for s in ordered_services(catalog)]},
                 },
             },
             # The children are Applications: they live beside Argo CD on the hub, whatever cluster they target.

@@ -38,6 +38,7 @@ from components.argocd.sync import sync_policy
 from components.config.model import Domain, StackConfig
 from components.gitops.appsets import applicationset_resource
 from components.gitops.registration import IN_CLUSTER_SERVER
+from components.naming import DOMAIN_POD_SECURITY, pod_security_labels
 
 __all__ = [
     "CLAIMS_PATH",
@@ -91,6 +92,9 @@ def _namespace_labels(domain: str, env: str, service: str) -> dict[str, str]:
         "service": service,
         "backstage.io/component": component,
         "backstage.io/kubernetes-id": component,
+        # The admission policy of components/gitops/pod_security.py keeps a domain's own Namespace object from
+        # lowering this.
+        **pod_security_labels(DOMAIN_POD_SECURITY),
     }
 
 

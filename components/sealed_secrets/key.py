@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components.catalog import Catalog, load_catalog
-from components.naming import PLATFORM_PROJECT, namespace, semantic_labels
+from components.naming import PLATFORM_PROJECT, namespace, pod_security_labels, semantic_labels
 from components.sealed_secrets.pem import read_certificate
 
 if TYPE_CHECKING:  # config.model imports this package for its key-pair checks
@@ -80,7 +80,8 @@ def namespace_labels(env: str, catalog: Catalog) -> dict[str, str]:
     """The labels the ApplicationSet's managedNamespaceMetadata sets (components/gitops/appsets.py), plus
     managed-by: equal values, so Argo CD's server-side apply shares the labels with Pulumi's instead of fighting."""
     _, group = _service_group(catalog)
-    return semantic_labels(PLATFORM_PROJECT, env, group)
+    level = catalog.namespace_pod_security(catalog.services[CONTROLLER_SERVICE])
+    return {**semantic_labels(PLATFORM_PROJECT, env, group), **pod_security_labels(level)}
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ ARGOCD_RULES = (
         frozenset({APP_PROJECT}),
         domain_project,
         Severity.CRITICAL,
+        hub=True,
     ),
     Rule(
         "argocd-server-not-public",
@@ -88,5 +89,6 @@ ARGOCD_RULES = (
         frozenset({HELM_RELEASE, HELM_CHART}),
         server_exposure,
         Severity.HIGH,
+        hub=True,
     ),
 )

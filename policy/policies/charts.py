@@ -58,5 +58,7 @@ CHART_RULES = (
         frozenset({HELM_RELEASE, HELM_CHART, APPLICATION, APPLICATION_SET}),
         chart_pinned,
         Severity.MEDIUM,
+        # What the hub installs and generates, Argo CD itself included.
+        hub=True,
     ),
 )

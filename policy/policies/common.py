@@ -1,14 +1,19 @@
 """What every policy shares: the environment a resource belongs to and the enforcement that follows from it,
 and reading properties that may still be unknown during a preview.
 
-Environment: `platform:env` from the stack config the CLI hands the pack (the language host sets `PULUMI_CONFIG` for
-policy packs, pulumi/pulumi sdk/python/cmd/pulumi-language-python RunPlugin), else the stack name in the resource's
-URN (`urn:pulumi:<stack>::...`; this project names stacks after their env). Stack tags are not used: a self-managed
-backend may have none.
+Environment: the stricter of what the stack's name says and what its `platform:env` says, as
+tools/preview_guard.py does, so a stack's own config can only tighten the pack, never switch it off. The stack name
+is read from every request's URN (`urn:pulumi:<stack>::...`), which the engine always sends, and from `PULUMI_STACK`;
+the config from `PULUMI_CONFIG`. The CLI sets both variables when it starts a Python pack
+(pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go `constructEnv`, v3.272); its `ConfigureStack` call
+also carries them, but pulumi-policy 1.21.0 keeps only the stack tags from it (policy.py `ConfigureStack`). A name
+names an environment when it is one, or has one as a `-`, `_` or `.` separated word (`prod-eu`); a name that names
+none runs mandatory, failing closed. The program refuses, at config load, a stack whose name and `platform:env` differ.
 
 Enforcement: the SDK fixes one level per policy, so each rule is registered twice, `<name>` (mandatory) and
-`<name>-advisory`, and each copy answers "not applicable" outside its environments. Local (kind) is exempt; an
-environment this project does not know runs mandatory, failing closed.
+`<name>-advisory`, and each copy answers "not applicable" outside its environments. Local (kind) is exempt, dev and
+mgmt advisory, the rest mandatory; a rule about Argo CD and the hub (`Rule.hub`) is mandatory on mgmt too, where the
+hub's Argo CD holds cluster-admin on every spoke, prod included.
 
 Unknowns: during `pulumi preview`, reading a value that depends on an unfinished resource raises
 `UnknownValueError` (pulumi_policy/proxy.py). `get` and `items` turn it into `UNKNOWN`, which every check skips;
@@ -20,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,20 +42,28 @@ from pulumi_policy.proxy import UnknownValueError
 
 __all__ = [
     "ADVISORY_ENVS",
+    "ENVIRONMENTS",
     "EXEMPT_ENVS",
+    "HUB_ENVS",
     "UNKNOWN",
     "Check",
     "Rule",
-    "env_of",
+    "envs_named_by",
+    "envs_of",
     "get",
     "is_open_cidr",
     "items",
     "level_for",
+    "level_of",
     "walk",
 ]
 
+# The environments of components/config/model.py `Env` (the pack cannot import the program; a test holds them equal).
+ENVIRONMENTS = ("local", "mgmt", "dev", "staging", "prod")
 EXEMPT_ENVS = frozenset({"local"})
 ADVISORY_ENVS = frozenset({"dev", "mgmt"})
+# Where the hub's Argo CD runs: its rules are mandatory there.
+HUB_ENVS = frozenset({"mgmt"})
 
 
 class _Unknown:
@@ -70,19 +84,41 @@ def _configured_env(raw_config: str) -> str | None:
     return env if isinstance(env, str) and env else None
 
 
-def env_of(urn: str) -> str:
-    """The environment of the stack a resource belongs to."""
+def envs_named_by(stack: str) -> set[str]:
+    """The environments a stack name names (see the module docstring); the name itself where it names none."""
+    name = stack.rsplit("/", 1)[-1]
+    named = set(re.split(r"[-_.]", name.lower())) & set(ENVIRONMENTS)
+    return named or {name}
+
+
+def envs_of(urn: str) -> set[str]:
+    """Every environment the stack of `urn` goes by: its name in the URN and in `PULUMI_STACK`, and its config."""
+    envs = envs_named_by(urn.removeprefix("urn:pulumi:").split("::", 1)[0])
+    if os.environ.get("PULUMI_STACK"):
+        envs |= envs_named_by(os.environ["PULUMI_STACK"])
     configured = _configured_env(os.environ.get("PULUMI_CONFIG", ""))
     if configured:
-        return configured
-    return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
+        envs.add(configured)
+    return envs
 
 
-def level_for(env: str) -> EnforcementLevel | None:
-    """How hard a violation in `env` stops a deployment; None where the pack does not apply."""
+def level_for(env: str, *, hub: bool = False) -> EnforcementLevel | None:
+    """How hard a violation in `env` stops a deployment; None where the pack does not apply. `hub`: a rule about
+    Argo CD and the hub, mandatory where the hub runs."""
     if env in EXEMPT_ENVS:
         return None
-    return EnforcementLevel.ADVISORY if env in ADVISORY_ENVS else EnforcementLevel.MANDATORY
+    if env in ADVISORY_ENVS and not (hub and env in HUB_ENVS):
+        return EnforcementLevel.ADVISORY
+    return EnforcementLevel.MANDATORY
+
+
+_STRICTNESS = {None: 0, EnforcementLevel.ADVISORY: 1, EnforcementLevel.MANDATORY: 2}
+
+
+def level_of(urn: str, *, hub: bool = False) -> tuple[EnforcementLevel | None, str]:
+    """The strictest level among the environments the stack of `urn` goes by, and the environment that sets it."""
+    env = max(sorted(envs_of(urn)), key=lambda e: _STRICTNESS[level_for(e, hub=hub)])
+    return level_for(env, hub=hub), env
 
 
 def get(props: Any, path: str, default: Any = None) -> Any:
@@ -167,6 +203,8 @@ class Rule:
     check: Check
     severity: Severity = Severity.HIGH
     remediation: str | None = None
+    hub: bool = False
+    """A rule about Argo CD and the hub: mandatory on mgmt too."""
 
     def applies_to(self, resource_type: str) -> bool:
         if self.types is None:
@@ -190,8 +228,7 @@ class Rule:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
             if not self.applies_to(args.resource_type):
                 return
-            env = env_of(args.urn)
-            expected = level_for(env)
+            expected, env = level_of(args.urn, hub=self.hub)
             if expected is None:
                 args.not_applicable(f"the {env} stack is exempt from the platform policies")
             if expected != level:

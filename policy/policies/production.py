@@ -12,7 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .common import env_of, get, level_for
+from .common import get, level_of
 
 __all__ = ["PROTECTED_TYPES", "production_protected"]
 
@@ -49,8 +49,8 @@ def _must_be_protected(resource_type: str, props: object) -> bool:
 def validate_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     if not args.resources:
         return
-    env = env_of(args.resources[0].urn)
-    if level_for(env) != EnforcementLevel.MANDATORY:
+    level, env = level_of(args.resources[0].urn)
+    if level != EnforcementLevel.MANDATORY:
         args.not_applicable(f"{env} is not a production environment; its resources may be torn down")
     for resource in args.resources:
         if _must_be_protected(resource.resource_type, resource.props) and not resource.opts.protect:

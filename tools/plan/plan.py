@@ -46,7 +46,7 @@ def plan_stack(
     raw, secret_keys = read_stack_file(path)
     notes: list[str] = []
     try:
-        config = load_stack_config(raw, secret_keys)
+        config = load_stack_config(raw, secret_keys, stack=stack)
     except ConfigError as error:
         other_errors = [line for line in error.lines if not any(k in line for k in error.missing_secrets)]
         if other_errors or not error.missing_secrets:
@@ -57,7 +57,7 @@ def plan_stack(
             raw[key] = PLACEHOLDER
             secret_keys.append(key)
             notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
-        config = load_stack_config(raw, secret_keys)
+        config = load_stack_config(raw, secret_keys, stack=stack)
     stacks.REFERENCED.clear()
     try:
         plan = run_program(stack, raw, secret_keys, preview=preview)
