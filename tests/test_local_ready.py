@@ -3,6 +3,7 @@ over Application and ApplicationSet objects shaped as Argo CD v3.4.4 reports the
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from tools.local.ready import (
     format_duration,
     progress,
     progress_line,
+    refresh_patch,
+    request_refresh,
     summary_lines,
     timeout_report,
     wait,
@@ -69,6 +72,30 @@ def test_an_application_set_that_cannot_generate_keeps_the_platform_not_ready() 
     sets[1]["status"]["conditions"][0]["status"] = "False"
     assert not progress(apps, sets).ready
     assert not progress([], sets[:1]).ready, "no Application at all is not a ready platform"
+
+
+def test_an_application_awaiting_its_refresh_is_not_ready_until_argo_cd_consumes_the_annotation() -> None:
+    """A re-run after a values edit: Applications still Synced and Healthy at the old commit must not count."""
+    apps, sets = recorded("ready")
+    kong = next(a for a in apps if a["metadata"]["name"] == "kong-local")
+    kong["metadata"].setdefault("annotations", {}).update(refresh_patch()["metadata"]["annotations"])
+    current = progress(apps, sets)
+    assert not current.ready
+    state = next(app for app in current.apps if app.name == "kong-local")
+    assert (state.sync, state.health, state.refreshing) == ("Synced", "Healthy", True)
+    assert "kong-local" in progress_line(current)
+    assert state.why == "refresh requested, not yet compared with the repository's head"
+    del kong["metadata"]["annotations"]["argocd.argoproj.io/refresh"]
+    assert progress(apps, sets).ready, "the controller removed the annotation: compared with the head"
+
+
+def test_a_refresh_is_requested_for_every_existing_application() -> None:
+    apps, _ = recorded("ready")
+    patched: list[tuple[str, dict[str, Any]]] = []
+    names = request_refresh(apps, lambda name, body: patched.append((name, body)))
+    assert names == sorted(a["metadata"]["name"] for a in apps) and len(names) == len(apps)
+    assert {body["metadata"]["annotations"]["argocd.argoproj.io/refresh"] for _, body in patched} == {"normal"}
+    assert [name for name, _ in patched] == names
 
 
 class FakeClock:
@@ -137,24 +164,73 @@ class FakeCustomObjects:
 
     def __init__(self, snapshot: str) -> None:
         self.apps, self.sets = recorded(snapshot)
+        self.patched: list[str] = []
 
     def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
         assert (group, version, namespace) == ("argoproj.io", "v1alpha1", "argocd")
         return {"items": self.apps if plural == "applications" else self.sets}
 
+    def patch_namespaced_custom_object(  # noqa: PLR0917 - the kubernetes client's positional signature
+        self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
+    ) -> None:
+        assert (group, version, namespace, plural) == ("argoproj.io", "v1alpha1", "argocd", "applications")
+        assert body == {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
+        self.patched.append(name)
+
 
 def test_the_cli_reads_the_local_clusters_argo_cd_and_writes_the_job_summary(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("ready"), None))
+    custom = FakeCustomObjects("ready")
+    monkeypatch.setattr(ready, "_clients", lambda config: (custom, None))
     summary = tmp_path / "summary.md"
     assert ready.main(["--timeout", "0", "--summary", str(summary), "--started-at", "0"]) == 0
+    assert custom.patched == sorted(a["metadata"]["name"] for a in custom.apps), "every Application refreshed"
     out = capsys.readouterr().out
+    assert "asked Argo CD to compare 8 Application(s) with the repository's head now" in out
     assert "Argo CD: https://localhost:8080" in out
     assert summary.read_text().startswith("### Local platform\n\n- ready: every Application Synced and Healthy 0s")
     monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("stuck"), None))
     assert ready.main(["--timeout", "0"]) == 1
     assert "kong-local: OutOfSync/Degraded" in capsys.readouterr().out
+
+
+class RefreshingCustomObjects(FakeCustomObjects):
+    """Argo CD on a re-run: the Applications are Synced and Healthy at the old commit; the patch sets the refresh
+    annotation, and the controller removes it `reads_until_refreshed` list calls later."""
+
+    def __init__(self, snapshot: str, reads_until_refreshed: int) -> None:
+        super().__init__(snapshot)
+        self.left = reads_until_refreshed
+
+    def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
+        if plural == "applications" and self.patched:
+            if self.left == 0:
+                for app in self.apps:
+                    app["metadata"]["annotations"].pop("argocd.argoproj.io/refresh")
+            self.left -= 1
+        return super().list_namespaced_custom_object(group, version, namespace, plural)
+
+    def patch_namespaced_custom_object(  # noqa: PLR0917 - the kubernetes client's positional signature
+        self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
+    ) -> None:
+        super().patch_namespaced_custom_object(group, version, namespace, plural, name, body)
+        app = next(a for a in self.apps if a["metadata"]["name"] == name)
+        app["metadata"].setdefault("annotations", {}).update(body["metadata"]["annotations"])
+
+
+def test_a_rerun_waits_until_argo_cd_has_refreshed_every_application(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(ready, "wait", functools.partial(wait, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(ready, "_clients", lambda config: (RefreshingCustomObjects("ready", 2), None))
+    assert ready.main(["--timeout", "60"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "asked Argo CD to compare 8 Application(s) with the repository's head now"
+    progress_lines = [line for line in out if line.startswith("[")]
+    assert progress_lines[0].startswith("[0s] 0/8 ready"), "Synced at the old commit is not ready"
+    assert progress_lines[-1] == "[10s] 8/8 ready"
 
 
 class FakeCore:
