@@ -14,11 +14,11 @@ from pydantic import SecretStr
 from tools.local import ready
 from tools.local.ready import (
     OTHER,
+    REFRESH_PATCHES,
     app_state,
     format_duration,
     progress,
     progress_line,
-    refresh_patch,
     request_refresh,
     summary_lines,
     timeout_report,
@@ -78,7 +78,7 @@ def test_an_application_awaiting_its_refresh_is_not_ready_until_argo_cd_consumes
     """A re-run after a values edit: Applications still Synced and Healthy at the old commit must not count."""
     apps, sets = recorded("ready")
     kong = next(a for a in apps if a["metadata"]["name"] == "kong-local")
-    kong["metadata"].setdefault("annotations", {}).update(refresh_patch()["metadata"]["annotations"])
+    kong["metadata"].setdefault("annotations", {}).update(REFRESH_PATCHES["applications"]["metadata"]["annotations"])
     current = progress(apps, sets)
     assert not current.ready
     state = next(app for app in current.apps if app.name == "kong-local")
@@ -89,13 +89,29 @@ def test_an_application_awaiting_its_refresh_is_not_ready_until_argo_cd_consumes
     assert progress(apps, sets).ready, "the controller removed the annotation: compared with the head"
 
 
-def test_a_refresh_is_requested_for_every_existing_application() -> None:
-    apps, _ = recorded("ready")
-    patched: list[tuple[str, dict[str, Any]]] = []
-    names = request_refresh(apps, lambda name, body: patched.append((name, body)))
-    assert names == sorted(a["metadata"]["name"] for a in apps) and len(names) == len(apps)
-    assert {body["metadata"]["annotations"]["argocd.argoproj.io/refresh"] for _, body in patched} == {"normal"}
-    assert [name for name, _ in patched] == names
+def test_an_application_set_awaiting_its_refresh_is_pending_until_argo_cd_consumes_the_annotation() -> None:
+    apps, sets = recorded("ready")
+    sets[0]["metadata"].setdefault("annotations", {})["argocd.argoproj.io/application-set-refresh"] = "true"
+    current = progress(apps, sets)
+    assert not current.ready and current.pending_appsets == [sets[0]["metadata"]["name"]]
+    del sets[0]["metadata"]["annotations"]["argocd.argoproj.io/application-set-refresh"]
+    assert progress(apps, sets).ready
+
+
+def test_a_refresh_is_requested_for_every_existing_application_set_then_application() -> None:
+    apps, sets = recorded("ready")
+    patched: list[tuple[str, str, dict[str, Any]]] = []
+    asked = request_refresh(apps, sets, lambda plural, name, body: patched.append((plural, name, body)))
+    assert asked == len(apps) + len(sets) == len(patched)
+    assert [(plural, name) for plural, name, _ in patched] == [
+        *(("applicationsets", n) for n in sorted(s["metadata"]["name"] for s in sets)),
+        *(("applications", n) for n in sorted(a["metadata"]["name"] for a in apps)),
+    ]
+    bodies = {plural: body for plural, _, body in patched}
+    assert bodies == {
+        "applicationsets": {"metadata": {"annotations": {"argocd.argoproj.io/application-set-refresh": "true"}}},
+        "applications": {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}},
+    }
 
 
 class FakeClock:
@@ -164,7 +180,7 @@ class FakeCustomObjects:
 
     def __init__(self, snapshot: str) -> None:
         self.apps, self.sets = recorded(snapshot)
-        self.patched: list[str] = []
+        self.patched: dict[str, list[str]] = {"applications": [], "applicationsets": []}
 
     def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
         assert (group, version, namespace) == ("argoproj.io", "v1alpha1", "argocd")
@@ -173,9 +189,9 @@ class FakeCustomObjects:
     def patch_namespaced_custom_object(  # noqa: PLR0917 - the kubernetes client's positional signature
         self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
     ) -> None:
-        assert (group, version, namespace, plural) == ("argoproj.io", "v1alpha1", "argocd", "applications")
-        assert body == {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
-        self.patched.append(name)
+        assert (group, version, namespace) == ("argoproj.io", "v1alpha1", "argocd")
+        assert body == REFRESH_PATCHES[plural]
+        self.patched[plural].append(name)
 
 
 def test_the_cli_reads_the_local_clusters_argo_cd_and_writes_the_job_summary(
@@ -185,9 +201,12 @@ def test_the_cli_reads_the_local_clusters_argo_cd_and_writes_the_job_summary(
     monkeypatch.setattr(ready, "_clients", lambda config: (custom, None))
     summary = tmp_path / "summary.md"
     assert ready.main(["--timeout", "0", "--summary", str(summary), "--started-at", "0"]) == 0
-    assert custom.patched == sorted(a["metadata"]["name"] for a in custom.apps), "every Application refreshed"
+    assert custom.patched == {
+        "applications": sorted(a["metadata"]["name"] for a in custom.apps),
+        "applicationsets": sorted(s["metadata"]["name"] for s in custom.sets),
+    }, "every Application and ApplicationSet refreshed"
     out = capsys.readouterr().out
-    assert "asked Argo CD to compare 8 Application(s) with the repository's head now" in out
+    assert "asked Argo CD to read the repository's head now (10 Applications and ApplicationSets)" in out
     assert "Argo CD: https://localhost:8080" in out
     assert summary.read_text().startswith("### Local platform\n\n- ready: every Application Synced and Healthy 0s")
     monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("stuck"), None))
@@ -204,10 +223,10 @@ class RefreshingCustomObjects(FakeCustomObjects):
         self.left = reads_until_refreshed
 
     def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
-        if plural == "applications" and self.patched:
+        if plural == "applications" and self.patched["applications"]:
             if self.left == 0:
-                for app in self.apps:
-                    app["metadata"]["annotations"].pop("argocd.argoproj.io/refresh")
+                for obj in [*self.apps, *self.sets]:
+                    obj["metadata"]["annotations"].clear()
             self.left -= 1
         return super().list_namespaced_custom_object(group, version, namespace, plural)
 
@@ -215,8 +234,8 @@ class RefreshingCustomObjects(FakeCustomObjects):
         self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
     ) -> None:
         super().patch_namespaced_custom_object(group, version, namespace, plural, name, body)
-        app = next(a for a in self.apps if a["metadata"]["name"] == name)
-        app["metadata"].setdefault("annotations", {}).update(body["metadata"]["annotations"])
+        obj = next(o for o in (self.apps if plural == "applications" else self.sets) if o["metadata"]["name"] == name)
+        obj["metadata"].setdefault("annotations", {}).update(body["metadata"]["annotations"])
 
 
 def test_a_rerun_waits_until_argo_cd_has_refreshed_every_application(
@@ -227,9 +246,10 @@ def test_a_rerun_waits_until_argo_cd_has_refreshed_every_application(
     monkeypatch.setattr(ready, "_clients", lambda config: (RefreshingCustomObjects("ready", 2), None))
     assert ready.main(["--timeout", "60"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "asked Argo CD to compare 8 Application(s) with the repository's head now"
+    assert out[0] == "asked Argo CD to read the repository's head now (10 Applications and ApplicationSets)"
     progress_lines = [line for line in out if line.startswith("[")]
     assert progress_lines[0].startswith("[0s] 0/8 ready"), "Synced at the old commit is not ready"
+    assert "generating: " in progress_lines[0], "nor is an ApplicationSet yet to read the new head"
     assert progress_lines[-1] == "[10s] 8/8 ready"
 
 

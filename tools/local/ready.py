@@ -12,7 +12,10 @@ and counts an Application ready only once that annotation is gone. The applicati
 status patch that follows its comparison with the repository's latest revision and any auto-sync it started
 (argo-cd v3.4.4 controller/appcontroller.go persistAppStatus; pkg/apis/application/v1alpha1/
 application_annotations.go), and the ApplicationSet controller leaves it on the Applications it owns
-(applicationset_controller.go defaultPreservedAnnotations).
+(applicationset_controller.go defaultPreservedAnnotations). Each ApplicationSet likewise gets
+`argocd.argoproj.io/application-set-refresh: "true"` (what Argo CD's own webhook sets, applicationset/webhook/
+webhook.go), which its controller removes after it has generated and updated the Applications from the new head
+(applicationset_controller.go Reconcile, RefreshRequired): a service folder added by the edit is waited for too.
 
 The status fields read are those of Argo CD's CRDs (v3.4.4): Application `status.sync.status`,
 `status.health.{status,message}`, `status.operationState.{phase,message}`, `status.conditions[].{type,message}`;
@@ -33,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "OTHER",
+    "REFRESH_PATCHES",
     "AppState",
     "Progress",
     "app_state",
@@ -41,7 +45,6 @@ __all__ = [
     "password_hint",
     "progress",
     "progress_line",
-    "refresh_patch",
     "request_refresh",
     "summary_lines",
     "timeout_report",
@@ -53,6 +56,7 @@ ADMIN_SECRET = "argocd-initial-admin-secret"
 WAVE_LABEL = "wave"
 """Label the platform ApplicationSet puts on each Application, `w<wave>` (components/gitops/appsets.py)."""
 REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
+APPSET_REFRESH_ANNOTATION = "argocd.argoproj.io/application-set-refresh"
 OTHER = "other"
 """Where Applications without a wave go: the root, Argo CD itself, the domains' services."""
 POLL_SECONDS = 5.0
@@ -119,19 +123,26 @@ def app_state(obj: Mapping[str, Any]) -> AppState:
     )
 
 
-def refresh_patch() -> dict[str, Any]:
-    """The merge patch that asks Argo CD to compare an Application with its repository's head now (what
-    `argocd app get --refresh` sets, argo-cd v3.4.4 util/argo/argo.go RefreshApp)."""
-    return {"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}}
+REFRESH_PATCHES: dict[str, dict[str, Any]] = {
+    # What `argocd app get --refresh` sets (argo-cd v3.4.4 util/argo/argo.go RefreshApp).
+    "applications": {"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
+    "applicationsets": {"metadata": {"annotations": {APPSET_REFRESH_ANNOTATION: "true"}}},
+}
+"""The merge patch, per resource plural, that asks Argo CD to read the repository's head now."""
+
+Patch = Callable[[str, str, dict[str, Any]], None]
+"""(plural, name, merge patch) -> None, or OSError."""
 
 
-def request_refresh(apps: Iterable[Mapping[str, Any]], patch: Callable[[str, dict[str, Any]], None]) -> list[str]:
-    """Ask for a refresh of each Application; returns their names. On a first run there are none yet, and those
-    generated later are compared with the head when they are created."""
-    names = sorted(str(_get(app, "metadata", "name")) for app in apps)
-    for name in names:
-        patch(name, refresh_patch())
-    return names
+def request_refresh(apps: Iterable[Mapping[str, Any]], appsets: Iterable[Mapping[str, Any]], patch: Patch) -> int:
+    """Ask for a refresh of each ApplicationSet and Application; returns how many. On a first run there are none
+    yet, and those generated later are compared with the head when they are created."""
+    asked = 0
+    for plural, objects in (("applicationsets", appsets), ("applications", apps)):
+        for name in sorted(str(_get(obj, "metadata", "name")) for obj in objects):
+            patch(plural, name, REFRESH_PATCHES[plural])
+            asked += 1
+    return asked
 
 
 def _generated(appset: Mapping[str, Any]) -> bool:
@@ -165,7 +176,11 @@ class Progress:
 
 def progress(apps: Iterable[Mapping[str, Any]], appsets: Iterable[Mapping[str, Any]]) -> Progress:
     states = sorted((app_state(a) for a in apps), key=lambda s: s.name)
-    pending = sorted(str(_get(s, "metadata", "name")) for s in appsets if not _generated(s))
+    pending = sorted(
+        str(_get(s, "metadata", "name"))
+        for s in appsets
+        if not _generated(s) or APPSET_REFRESH_ANNOTATION in (_get(s, "metadata", "annotations") or {})
+    )
     return Progress(apps=states, pending_appsets=pending)
 
 
@@ -270,14 +285,12 @@ def _reader(custom: Any) -> Callable[[], tuple[Objects, Objects]]:
     return read
 
 
-def _patcher(custom: Any) -> Callable[[str, dict[str, Any]], None]:
+def _patcher(custom: Any) -> Patch:
     from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
-    def patch(name: str, body: dict[str, Any]) -> None:
+    def patch(plural: str, name: str, body: dict[str, Any]) -> None:
         try:
-            custom.patch_namespaced_custom_object(
-                "argoproj.io", "v1alpha1", ARGOCD_NAMESPACE, "applications", name, body
-            )
+            custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", ARGOCD_NAMESPACE, plural, name, body)
         except ApiException as error:
             raise OSError(f"{name}: {error.status} {error.reason}") from None
 
@@ -313,12 +326,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     read = _reader(custom)
     try:
-        refreshed = request_refresh(read()[0], _patcher(custom))
+        refreshed = request_refresh(*read(), _patcher(custom))
     except OSError as error:  # the wait retries reading; a refresh missed only costs one poll interval
         print(f"could not ask Argo CD to refresh: {error}")
     else:
         if refreshed:
-            print(f"asked Argo CD to compare {len(refreshed)} Application(s) with the repository's head now")
+            print(f"asked Argo CD to read the repository's head now ({refreshed} Applications and ApplicationSets)")
     print(f"waiting for every Application to be Synced and Healthy (at most {format_duration(args.timeout)})")
     ready, elapsed = wait(read, timeout=args.timeout)
     total = time.time() - args.started_at if args.started_at else None
