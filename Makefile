@@ -76,14 +76,22 @@ up-local: prereqs ## the local platform: kind, the in-cluster Git server, Argo C
 local-password: setup ## print the Argo CD admin password of the local platform
 	@$(PY) -m tools.local.ready --password
 
+# `pulumi stack rm` deletes Pulumi.<stack>.yaml too unless --preserve-config (pulumi.com/docs/iac/cli/commands/
+# pulumi_stack_rm): the local stack's file is part of this repository. --force drops state that still lists resources.
 destroy-local: ## tear the local platform down (the stack's resources, then the kind cluster)
 	@$(PYTHON) tools/local/prereqs.py --no-install
 	@if $(LOCAL_ENV) kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
-		$(LOCAL_ENV) pulumi destroy --yes --stack local && \
-		$(LOCAL_ENV) kind delete cluster --name '$(KIND_CLUSTER)'; \
+		if $(LOCAL_ENV) pulumi destroy --yes --stack local; then \
+			$(LOCAL_ENV) kind delete cluster --name '$(KIND_CLUSTER)'; \
+		else \
+			echo "pulumi destroy failed (above); deleting the kind cluster '$(KIND_CLUSTER)' and the local stack's state anyway"; \
+			$(LOCAL_ENV) kind delete cluster --name '$(KIND_CLUSTER)'; \
+			$(LOCAL_ENV) pulumi stack rm --force --yes --preserve-config local; \
+			exit 1; \
+		fi; \
 	else \
 		echo "no kind cluster '$(KIND_CLUSTER)': forgetting the local stack's state, which only described it"; \
-		$(LOCAL_ENV) pulumi stack rm --yes --force local || true; \
+		$(LOCAL_ENV) pulumi stack rm --force --yes --preserve-config local || true; \
 	fi
 
 bench: setup ## benchmarks: cost per stack, scale sweep, time to a seeded platform -> docs/benchmarks/

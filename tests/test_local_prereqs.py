@@ -216,7 +216,7 @@ def test_another_kind_release_is_replaced_by_the_pinned_one_but_any_kind_deletes
         [
             fake_docker(tmp_path, 0),
             fake_tool(tmp_path, "kind", "kind v0.20.0 go1.20.4 linux/amd64"),
-            fake_tool(tmp_path, "pulumi", "v3.200.0"),
+            fake_tool(tmp_path, "pulumi", f"v{PULUMI_VERSION[:-1]}9"),
             bare_path(tmp_path),
         ]
     )
@@ -228,7 +228,53 @@ def test_another_kind_release_is_replaced_by_the_pinned_one_but_any_kind_deletes
         f"kind: v0.20.0 found at {tmp_path}/kind-bin/kind, but the local cluster needs {KIND_VERSION}; "
         f"installing {KIND_VERSION} into {dest} (checksum verified)"
     ]
-    assert (dest / "kind").is_file() and not (dest / "pulumi").exists(), "any Pulumi 3 CLI runs the program"
+    assert (dest / "kind").is_file() and not (dest / "pulumi").exists(), "another patch of the pinned line will do"
+
+
+def test_a_pulumi_cli_older_than_the_pinned_line_is_replaced_or_named(tmp_path: Path) -> None:
+    served = stand_in_release()
+    dest = tmp_path / "tools"
+    old = fake_tool(tmp_path, "pulumi", "v3.200.0")
+    path = os.pathsep.join([fake_docker(tmp_path, 0), fake_tool(tmp_path, "kind", f"kind {KIND_VERSION}"), old])
+    lines: list[str] = []
+    assert check(path, allow_install=False, plat=LINUX, dest=dest, fetch=served.__getitem__, out=lines.append) == 1
+    major_minor = ".".join(PULUMI_VERSION.split(".")[:2])
+    assert lines[0] == (
+        f"pulumi: v3.200.0 found at {old}/pulumi, but this program needs pulumi >= {major_minor}; "
+        f"install v{PULUMI_VERSION} with: {prereqs.pulumi_install_command()}"
+    )
+    lines.clear()
+    assert check(path, allow_install=True, plat=LINUX, dest=dest, fetch=served.__getitem__, out=lines.append) == 0
+    assert lines[0].startswith("pulumi: v3.200.0 found at") and lines[0].endswith("(checksum verified)")
+    assert (dest / "pulumi").read_bytes() == b"stand-in pulumi"
+
+
+def test_an_old_python_is_named_with_the_other_missing_tools_and_nothing_is_downloaded(tmp_path: Path) -> None:
+    fetched: list[str] = []
+    lines: list[str] = []
+    code = check(
+        bare_path(tmp_path),
+        allow_install=True,
+        plat=LINUX,
+        dest=tmp_path / "tools",
+        fetch=lambda url: fetched.append(url) or b"",
+        out=lines.append,
+        python=(3, 9, 6),
+    )
+    assert code == 1 and fetched == []
+    assert lines[0].startswith(f"python: 3.9.6 at {sys.executable}, but the program needs Python >= 3.11; install")
+    assert lines[0].endswith("run: make up-local PYTHON=python3.11")
+    assert [line.split(":")[0] for line in lines[1:4]] == ["docker", "kind", "pulumi"]
+    assert lines[-1].startswith("4 prerequisite(s) missing")
+    assert prereqs.python_problem((3, 11, 0), "python3") is None
+
+
+def test_the_python_minimum_is_the_one_the_project_declares() -> None:
+    declared = next(
+        line for line in (PROJECT / "pyproject.toml").read_text().splitlines() if line.startswith("requires-python")
+    )
+    assert declared == f'requires-python = ">={".".join(map(str, prereqs.PYTHON_MINIMUM))}"', declared
+    assert "Python 3.11+" in (PROJECT / "README.md").read_text()
 
 
 def test_make_destroy_local_names_a_missing_tool_and_touches_nothing(tmp_path: Path) -> None:
@@ -246,3 +292,59 @@ def test_make_destroy_local_names_a_missing_tool_and_touches_nothing(tmp_path: P
     assert [line.split(":")[0] for line in result.stdout.splitlines()[:2]] == ["kind", "pulumi"]
     assert "pulumi destroy" not in result.stdout + result.stderr
     assert not (tmp_path / "tools").exists()
+
+
+def logging_tool(bin_dir: Path, name: str, log: Path, script: str) -> None:
+    """A stand-in CLI that appends its arguments to `log`, then runs `script` (sh)."""
+    bin_dir.mkdir(exist_ok=True)
+    tool = bin_dir / name
+    tool.write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n{script}\n')
+    tool.chmod(0o755)
+
+
+@pytest.mark.parametrize("destroy_exit", [0, 1])
+def test_make_destroy_local_deletes_the_cluster_even_when_pulumi_destroy_fails(
+    tmp_path: Path, destroy_exit: int
+) -> None:
+    log = tmp_path / "calls.log"
+    fakes = tmp_path / "fakes"
+    logging_tool(
+        fakes,
+        "kind",
+        log,
+        f'case "$1" in version) echo "kind {KIND_VERSION} go1.25 linux/amd64";; get) echo platform;; esac',
+    )
+    # A destroy that fails the way a hung finalizer ends: Pulumi gives up on a resource it cannot delete.
+    logging_tool(
+        fakes,
+        "pulumi",
+        log,
+        f'case "$1" in version) echo v{PULUMI_VERSION};; '
+        f'destroy) echo "error: finalizer" >&2; exit {destroy_exit};; esac',
+    )
+    path = os.pathsep.join(
+        [str(fakes), fake_docker(tmp_path, 0), bare_path(tmp_path, "make", "python3", "sh", "bash", "env", "grep")]
+    )
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(PROJECT), "destroy-local"],
+        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    calls = [line for line in log.read_text().splitlines() if not line.endswith(" version")]
+    assert calls[:3] == [
+        "kind get clusters",
+        "pulumi destroy --yes --stack local",
+        "kind delete cluster --name platform",
+    ]
+    if destroy_exit == 0:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert len(calls) == 3, "a clean destroy leaves the (empty) stack in place"
+        return
+    assert result.returncode != 0
+    assert "pulumi destroy failed (above); deleting the kind cluster 'platform'" in result.stdout
+    # --preserve-config: without it `pulumi stack rm` deletes the committed Pulumi.local.yaml.
+    assert calls[3:] == ["pulumi stack rm --force --yes --preserve-config local"]
+    assert (PROJECT / "Pulumi.local.yaml").is_file()

@@ -4,6 +4,7 @@ them on, and Argo CD's UI is reachable on localhost through the kind port mappin
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def test_the_readme_states_the_budget_the_test_holds() -> None:
     readme = (PROJECT / "README.md").read_text()
     assert f"{NODE} kind node" in readme
     assert f"at most {BUDGET_CPU_MILLI / 1000:g} CPUs and {BUDGET_MEMORY_MI // 1024} GiB requested" in readme
+    cpu, memory = totals(lines())
+    assert f"today about {cpu / 1000:.1f} CPUs and {memory / 1024:.1f} GiB" in " ".join(readme.split())
 
 
 def test_a_heavier_starter_value_breaks_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,3 +123,41 @@ def test_the_e2e_workflow_runs_the_readmes_two_commands_and_always_tears_down() 
     destroy = job["steps"][-1]
     assert destroy["run"] == "make destroy-local" and destroy["if"] == "always()"
     assert workflow["permissions"] == {} and job["permissions"] == {"contents": "read"}
+
+
+def test_the_readmes_first_screen_gives_the_url_the_login_and_a_labelled_time_to_ready() -> None:
+    first_screen = "\n".join((PROJECT / "README.md").read_text().splitlines()[:30])
+    assert "make up-local" in first_screen and "make test" in first_screen
+    assert argocd_url(local_config()) == "https://localhost:8080"
+    assert "https://localhost:8080" in first_screen
+    assert "user `admin`, password from\n  `make local-password`" in first_screen
+    assert "local-password:" in (PROJECT / "Makefile").read_text(), "the login command the README names exists"
+    label = re.search(r"Time to ready:[^\n]{0,60}\((measured|estimated)\b", first_screen)
+    assert label is not None, "the time to ready must say whether it was measured or estimated"
+
+
+def test_the_seeded_domains_service_is_counted_from_its_manifests() -> None:
+    shop = [line for line in lines() if line.owner == "shop"]
+    assert [(line.pod, line.replicas, line.cpu_milli, line.memory_mi) for line in shop] == [("api/api", 1, 50, 64)]
+    assert shop[0].source == "k8s/local/api"
+
+
+def test_a_domain_manifest_edit_changes_the_sum(tmp_path: Path) -> None:
+    copy = tmp_path / "domain"
+    shutil.copytree(PROJECT / "gitops-domain", copy)
+    local = copy / "k8s" / "local" / "api" / "kustomization.yaml"
+    kustomization = yaml.safe_load(local.read_text())
+    kustomization["replicas"][0]["count"] = 3
+    local.write_text(yaml.safe_dump(kustomization))
+    deployment = copy / "k8s" / "_base" / "api" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("cpu: 50m", "cpu: 200m"))
+    config = local_config()
+    assert config.git_server is not None
+    moved = config.model_copy(
+        update={"git_server": config.git_server.model_copy(update={"domain_folders": {"shop": str(copy)}})}
+    )
+    [api] = budget.domain_lines(moved)
+    assert (api.replicas, api.cpu_milli, api.memory_mi) == (3, 200, 64), "the env's replicas, the base's requests"
+    (copy / "k8s" / "local" / "api" / "Chart.yaml").write_text("name: api\n")
+    with pytest.raises(ValueError, match="a Helm chart"):
+        budget.domain_lines(moved)

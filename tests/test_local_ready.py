@@ -3,6 +3,7 @@ over Application and ApplicationSet objects shaped as Argo CD v3.4.4 reports the
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from pydantic import SecretStr
 from tools.local import ready
 from tools.local.ready import (
     OTHER,
+    REFRESH_PATCHES,
     app_state,
     format_duration,
     progress,
     progress_line,
+    request_refresh,
     summary_lines,
     timeout_report,
     wait,
@@ -69,6 +72,46 @@ def test_an_application_set_that_cannot_generate_keeps_the_platform_not_ready() 
     sets[1]["status"]["conditions"][0]["status"] = "False"
     assert not progress(apps, sets).ready
     assert not progress([], sets[:1]).ready, "no Application at all is not a ready platform"
+
+
+def test_an_application_awaiting_its_refresh_is_not_ready_until_argo_cd_consumes_the_annotation() -> None:
+    """A re-run after a values edit: Applications still Synced and Healthy at the old commit must not count."""
+    apps, sets = recorded("ready")
+    kong = next(a for a in apps if a["metadata"]["name"] == "kong-local")
+    kong["metadata"].setdefault("annotations", {}).update(REFRESH_PATCHES["applications"]["metadata"]["annotations"])
+    current = progress(apps, sets)
+    assert not current.ready
+    state = next(app for app in current.apps if app.name == "kong-local")
+    assert (state.sync, state.health, state.refreshing) == ("Synced", "Healthy", True)
+    assert "kong-local" in progress_line(current)
+    assert state.why == "refresh requested, not yet compared with the repository's head"
+    del kong["metadata"]["annotations"]["argocd.argoproj.io/refresh"]
+    assert progress(apps, sets).ready, "the controller removed the annotation: compared with the head"
+
+
+def test_an_application_set_awaiting_its_refresh_is_pending_until_argo_cd_consumes_the_annotation() -> None:
+    apps, sets = recorded("ready")
+    sets[0]["metadata"].setdefault("annotations", {})["argocd.argoproj.io/application-set-refresh"] = "true"
+    current = progress(apps, sets)
+    assert not current.ready and current.pending_appsets == [sets[0]["metadata"]["name"]]
+    del sets[0]["metadata"]["annotations"]["argocd.argoproj.io/application-set-refresh"]
+    assert progress(apps, sets).ready
+
+
+def test_a_refresh_is_requested_for_every_existing_application_set_then_application() -> None:
+    apps, sets = recorded("ready")
+    patched: list[tuple[str, str, dict[str, Any]]] = []
+    asked = request_refresh(apps, sets, lambda plural, name, body: patched.append((plural, name, body)))
+    assert asked == len(apps) + len(sets) == len(patched)
+    assert [(plural, name) for plural, name, _ in patched] == [
+        *(("applicationsets", n) for n in sorted(s["metadata"]["name"] for s in sets)),
+        *(("applications", n) for n in sorted(a["metadata"]["name"] for a in apps)),
+    ]
+    bodies = {plural: body for plural, _, body in patched}
+    assert bodies == {
+        "applicationsets": {"metadata": {"annotations": {"argocd.argoproj.io/application-set-refresh": "true"}}},
+        "applications": {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}},
+    }
 
 
 class FakeClock:
@@ -137,24 +180,77 @@ class FakeCustomObjects:
 
     def __init__(self, snapshot: str) -> None:
         self.apps, self.sets = recorded(snapshot)
+        self.patched: dict[str, list[str]] = {"applications": [], "applicationsets": []}
 
     def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
         assert (group, version, namespace) == ("argoproj.io", "v1alpha1", "argocd")
         return {"items": self.apps if plural == "applications" else self.sets}
 
+    def patch_namespaced_custom_object(  # noqa: PLR0917 - the kubernetes client's positional signature
+        self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
+    ) -> None:
+        assert (group, version, namespace) == ("argoproj.io", "v1alpha1", "argocd")
+        assert body == REFRESH_PATCHES[plural]
+        self.patched[plural].append(name)
+
 
 def test_the_cli_reads_the_local_clusters_argo_cd_and_writes_the_job_summary(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("ready"), None))
+    custom = FakeCustomObjects("ready")
+    monkeypatch.setattr(ready, "_clients", lambda config: (custom, None))
     summary = tmp_path / "summary.md"
     assert ready.main(["--timeout", "0", "--summary", str(summary), "--started-at", "0"]) == 0
+    assert custom.patched == {
+        "applications": sorted(a["metadata"]["name"] for a in custom.apps),
+        "applicationsets": sorted(s["metadata"]["name"] for s in custom.sets),
+    }, "every Application and ApplicationSet refreshed"
     out = capsys.readouterr().out
+    assert "asked Argo CD to read the repository's head now (10 Applications and ApplicationSets)" in out
     assert "Argo CD: https://localhost:8080" in out
     assert summary.read_text().startswith("### Local platform\n\n- ready: every Application Synced and Healthy 0s")
     monkeypatch.setattr(ready, "_clients", lambda config: (FakeCustomObjects("stuck"), None))
     assert ready.main(["--timeout", "0"]) == 1
     assert "kong-local: OutOfSync/Degraded" in capsys.readouterr().out
+
+
+class RefreshingCustomObjects(FakeCustomObjects):
+    """Argo CD on a re-run: the Applications are Synced and Healthy at the old commit; the patch sets the refresh
+    annotation, and the controller removes it `reads_until_refreshed` list calls later."""
+
+    def __init__(self, snapshot: str, reads_until_refreshed: int) -> None:
+        super().__init__(snapshot)
+        self.left = reads_until_refreshed
+
+    def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str) -> dict[str, Any]:
+        if plural == "applications" and self.patched["applications"]:
+            if self.left == 0:
+                for obj in [*self.apps, *self.sets]:
+                    obj["metadata"]["annotations"].clear()
+            self.left -= 1
+        return super().list_namespaced_custom_object(group, version, namespace, plural)
+
+    def patch_namespaced_custom_object(  # noqa: PLR0917 - the kubernetes client's positional signature
+        self, group: str, version: str, namespace: str, plural: str, name: str, body: dict[str, Any]
+    ) -> None:
+        super().patch_namespaced_custom_object(group, version, namespace, plural, name, body)
+        obj = next(o for o in (self.apps if plural == "applications" else self.sets) if o["metadata"]["name"] == name)
+        obj["metadata"].setdefault("annotations", {}).update(body["metadata"]["annotations"])
+
+
+def test_a_rerun_waits_until_argo_cd_has_refreshed_every_application(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(ready, "wait", functools.partial(wait, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(ready, "_clients", lambda config: (RefreshingCustomObjects("ready", 2), None))
+    assert ready.main(["--timeout", "60"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "asked Argo CD to read the repository's head now (10 Applications and ApplicationSets)"
+    progress_lines = [line for line in out if line.startswith("[")]
+    assert progress_lines[0].startswith("[0s] 0/8 ready"), "Synced at the old commit is not ready"
+    assert "generating: " in progress_lines[0], "nor is an ApplicationSet yet to read the new head"
+    assert progress_lines[-1] == "[10s] 8/8 ready"
 
 
 class FakeCore:

@@ -191,3 +191,31 @@ def test_sign_in_steps_read_what_ci_stack_prints() -> None:
             assert read <= printed, f"{name} reads {read - printed}, which tools/ci_stack.py never prints"
             if read:
                 assert {"gcp", "aws", "azure", "gke_plugin", "kubelogin"} <= read, name
+
+
+def test_e2e_local_runs_on_every_change_to_the_local_platform() -> None:
+    paths = load("e2e-local.yml")["on"]["pull_request"]["paths"]
+    project = WORKFLOWS.parents[1]
+    required = {
+        "gitops-domain/**",
+        "gitops/**",
+        "components/**",
+        "__main__.py",
+        "requirements*.txt",
+        "Pulumi.yaml",
+        "Pulumi.local.yaml",
+        "Makefile",
+        "tools/local/**",
+    }
+    assert required <= set(paths), sorted(required - set(paths))
+    for pattern in paths:
+        assert list(project.glob(pattern)), f"{pattern} matches no file: a stale filter"
+    # What the local targets run (Makefile: prereqs.py, `-m tools.local.ready`) imports from the rest of tools/.
+    imported = {
+        match.replace(".", "/") + ".py"
+        for name in ("prereqs.py", "ready.py")
+        for match in re.findall(r"^\s*from (tools\.[\w.]+) import", (project / "tools/local" / name).read_text(), re.M)
+        if not match.startswith("tools.local")
+    }
+    assert imported == {"tools/plan/stackfile.py"}
+    assert imported <= set(paths)

@@ -3,8 +3,9 @@ README states.
 
 Counted: every platform service the local stack enables (its starter values layered as Argo CD layers them, and
 the chart defaults recorded in tools/local/requests.yaml), Argo CD and the Git server (the values this program
-gives their charts), and the kind node's own pods. A service enabled without an entry in requests.yaml is an
-error, so turning ollama back on cannot slip past the budget.
+gives their charts), the seeded domains' services (their `k8s/{env}/{service}/` manifests as read from the folder,
+Kustomize `resources` and `replicas` followed), and the kind node's own pods. A service enabled without an entry
+in requests.yaml is an error, so turning ollama back on cannot slip past the budget.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import yaml
 from components.argocd.values import argocd_values
 from components.catalog import load_catalog
 from components.config import StackConfig, load_stack_config
+from components.config.load import seed_folder
 from components.gitserver.chart import forgejo_values
 from tools.plan.stackfile import read_stack_file
 
@@ -31,6 +33,7 @@ __all__ = [
     "NODE",
     "Line",
     "cpu_milli",
+    "domain_lines",
     "enabled_services",
     "lines",
     "local_config",
@@ -164,6 +167,63 @@ def _program_lines(config: StackConfig) -> list[Line]:
     return [*argocd, *([server] if config.git_server is not None else [])]
 
 
+_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
+_CLAIMS_SERVICE = "infra"
+"""`k8s/{env}/infra` is not a service (components/gitops/domains.py excludes it)."""
+
+
+def _manifests(folder: Path) -> list[dict[str, Any]]:
+    """The workloads a service folder renders: a kustomization's `resources` (files and folders, recursively) with
+    its `replicas` counts applied, or every YAML file of a plain folder. A Helm chart cannot be sized from files."""
+    if (folder / "Chart.yaml").is_file():
+        raise ValueError(f"{folder}: a Helm chart; the budget reads plain manifests and Kustomize folders only")
+    kustomization = folder / "kustomization.yaml"
+    if not kustomization.is_file():
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        return [
+            doc for f in files for doc in yaml.safe_load_all(f.read_text()) if doc and doc.get("kind") in _WORKLOADS
+        ]
+    spec = yaml.safe_load(kustomization.read_text()) or {}
+    found: list[dict[str, Any]] = []
+    for entry in spec.get("resources", []):
+        path = (folder / entry).resolve()
+        if path.is_dir():
+            found += _manifests(path)
+        else:
+            found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc and doc.get("kind") in _WORKLOADS]
+    counts = {r["name"]: int(r["count"]) for r in spec.get("replicas", [])}
+    return [
+        {**doc, "spec": {**doc["spec"], "replicas": counts[doc["metadata"]["name"]]}}
+        if doc["metadata"]["name"] in counts
+        else doc
+        for doc in found
+    ]
+
+
+def domain_lines(config: StackConfig) -> list[Line]:
+    """The seeded domains' services on this env: every container's requests, as their manifests state them."""
+    found: list[Line] = []
+    folders = config.git_server.domain_folders if config.git_server is not None else {}
+    for domain, folder in sorted(folders.items()):
+        env_dir = seed_folder(folder) / "k8s" / config.env
+        for service in sorted(p for p in env_dir.glob("*") if p.is_dir() and p.name != _CLAIMS_SERVICE):
+            for doc in _manifests(service):
+                containers = doc["spec"]["template"]["spec"]["containers"]
+                requests = [c.get("resources", {}).get("requests", {}) for c in containers]
+                found.append(
+                    Line(
+                        owner=domain,
+                        pod=f"{service.name}/{doc['metadata']['name']}",
+                        # A DaemonSet runs once on the one kind node.
+                        replicas=1 if doc["kind"] == "DaemonSet" else int(doc["spec"].get("replicas", 1)),
+                        cpu_milli=sum(cpu_milli(r.get("cpu", "0")) for r in requests),
+                        memory_mi=sum(memory_mi(r.get("memory", "0")) for r in requests),
+                        source=str(service.relative_to(seed_folder(folder))),
+                    )
+                )
+    return found
+
+
 def lines(config: StackConfig | None = None) -> list[Line]:
     """Every pod the local profile runs, with its requests; KeyError for an enabled service without an entry."""
     config = config or local_config()
@@ -174,6 +234,7 @@ def lines(config: StackConfig | None = None) -> list[Line]:
             raise KeyError(f"{service}: enabled on {config.cluster_name} but not sized in tools/local/requests.yaml")
         found += _service_lines(service, data["services"][service], merged_values(config, service))
     found += _program_lines(config)
+    found += domain_lines(config)
     for pod in data["system"]:
         requests = pod["requests"]
         found.append(

@@ -1,12 +1,17 @@
-"""`python3 tools/local/prereqs.py`: check Docker, kind and the Pulumi CLI at once, before anything is built.
+"""`python3 tools/local/prereqs.py`: check Python, Docker, kind and the Pulumi CLI at once, before anything is built.
 
 Runs on the system Python with the standard library only, so `make up-local` can call it before the venv exists.
-- Docker must be installed and its daemon reachable; nothing here can install it.
+- The Python running this (the one `make setup` builds the venv with) must be 3.11 or newer, the README's
+  requirement (pyproject.toml `requires-python`); and Docker must be installed and its daemon reachable. Nothing
+  here installs either.
+- A Pulumi CLI older than the pinned release's major.minor is replaced like a missing one: Pulumi ships the CLI and
+  the Python SDK together, and requirements.txt pins the SDK to that line, which may call engine features an older
+  CLI lacks (pulumi/pulumi#21337 added such a call); that line is the one this program is tested with.
 - kind and the Pulumi CLI may come from PATH or from `.tools/bin`. A missing one is installed there, pinned, and
   checked against the checksum its release publishes (kind: `kind-<os>-<arch>.sha256sum` beside each binary,
   hack/release/build/cross.sh; Pulumi: `pulumi-<version>-checksums.txt` of goreleaser, .goreleaser.yml `checksum`).
-- With Docker missing nothing is downloaded (the platform could not start anyway), and where a download fails,
-  each missing tool gets one line with the exact command that installs it. The exit status is then 1.
+- With Docker missing or Python too old nothing is downloaded (the platform could not start anyway), and where a
+  download fails, each missing tool gets one line with the exact command that installs it. The exit status is then 1.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import io
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +35,7 @@ from pathlib import Path
 __all__ = [
     "KIND_VERSION",
     "PULUMI_VERSION",
+    "PYTHON_MINIMUM",
     "TOOLS_DIR",
     "ChecksumError",
     "Platform",
@@ -40,6 +47,7 @@ __all__ = [
     "kind_install_command",
     "main",
     "pulumi_install_command",
+    "python_problem",
     "verified",
 ]
 
@@ -50,6 +58,9 @@ KIND_VERSION = "v0.32.0"
 """kubernetes-sigs/kind tag v0.32.0 (2026-06-02); its default node image is pinned in tools/local/kind.yaml."""
 PULUMI_VERSION = "3.272.0"
 """The CLI release of the `pulumi` SDK line requirements.txt pins (3.272)."""
+PULUMI_MINIMUM = tuple(int(part) for part in PULUMI_VERSION.split(".")[:2])
+"""The oldest CLI line accepted (see the module's docstring)."""
+PYTHON_MINIMUM = (3, 11)
 DOCKER_TIMEOUT_SECONDS = 4.0
 """`docker info` against a stopped Desktop VM can hang; the whole check stays under five seconds."""
 DOWNLOAD_TIMEOUT_SECONDS = 120.0
@@ -181,6 +192,18 @@ def _which(name: str, path: str, dest: Path = TOOLS_DIR) -> str | None:
     return shutil.which(name, path=os.pathsep.join([str(dest), str(Path.home() / ".pulumi" / "bin"), path]))
 
 
+def python_problem(version: Sequence[int], executable: str) -> str | None:
+    """None when `version` (sys.version_info of the Python that builds the venv) is new enough; else the line."""
+    if tuple(version[:2]) >= PYTHON_MINIMUM:
+        return None
+    wanted = ".".join(map(str, PYTHON_MINIMUM))
+    found = ".".join(map(str, version[:3]))
+    return (
+        f"python: {found} at {executable}, but the program needs Python >= {wanted}; install it "
+        f"(https://www.python.org/downloads/) and run: make up-local PYTHON=python{wanted}"
+    )
+
+
 def docker_problem(path: str) -> str | None:
     """None when Docker is installed and its daemon answers; else the line that says what to do."""
     docker = shutil.which("docker", path=path)
@@ -213,31 +236,54 @@ class _Tool:
     command: Callable[[Platform], str]
     exact: bool
     """Another version will not do: kind's node images are built for one kind release (kind.yaml pins one)."""
+    minimum: tuple[int, ...] | None = None
+    """major.minor below which the tool is replaced, whatever the run."""
 
 
 _TOOLS = (
     _Tool("kind", KIND_VERSION, install_kind, kind_install_command, exact=True),
-    _Tool("pulumi", f"v{PULUMI_VERSION}", install_pulumi, lambda _plat: pulumi_install_command(), exact=False),
+    _Tool(
+        "pulumi",
+        f"v{PULUMI_VERSION}",
+        install_pulumi,
+        lambda _plat: pulumi_install_command(),
+        exact=False,
+        minimum=PULUMI_MINIMUM,
+    ),
 )
+_VERSION = re.compile(r"\bv?(\d+)\.(\d+)\.(\d+)\S*")
 
 
 def found_version(binary: str) -> str:
-    """The first word after the name in `<tool> version` (`kind v0.32.0 go1.25 linux/amd64`), or `unknown`."""
+    """The first version in `<tool> version` (`kind v0.32.0 go1.25 linux/amd64`, pulumi's `v3.272.0`), or
+    `unknown`."""
     try:
         result = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=3, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    words = result.stdout.split()
-    return words[1] if len(words) > 1 else "unknown"
+    match = _VERSION.search(result.stdout)
+    return match.group(0) if match else "unknown"
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    match = _VERSION.search(version)
+    return tuple(int(part) for part in match.groups()) if match else None
 
 
 def _unusable(tool: _Tool, path: str, dest: Path, *, exact: bool) -> str | None:
-    """Why `tool` cannot be used as found (None when it can): absent, or another version where one is pinned."""
+    """Why `tool` cannot be used as found (None when it can): absent, another version where one is pinned, or
+    older than its minimum."""
     binary = _which(tool.name, path, dest)
     if binary is None:
         return "not installed"
     if exact and tool.exact and (version := found_version(binary)) != tool.version:
         return f"{version} found at {binary}, but the local cluster needs {tool.version}"
+    if tool.minimum is not None:
+        version = found_version(binary)
+        release = _release(version)
+        if release is None or release[: len(tool.minimum)] < tool.minimum:
+            wanted = ".".join(map(str, tool.minimum))
+            return f"{version} found at {binary}, but this program needs {tool.name} >= {wanted}"
     return None
 
 
@@ -249,19 +295,24 @@ def check(
     dest: Path = TOOLS_DIR,
     fetch: Fetch = _fetch,
     out: Callable[[str], None] = print,
+    python: Sequence[int] = sys.version_info[:3],
 ) -> int:
     """Report every missing tool at once; install kind and pulumi when Docker is there and `allow_install`."""
     plat = plat or Platform.current()
     problems: list[str] = []
+    if (old_python := python_problem(python, sys.executable)) is not None:
+        problems.append(old_python)
     docker = docker_problem(path)
     if docker is not None:
         problems.append(docker)
+    # With Docker or Python unusable nothing is downloaded: the platform could not start anyway.
+    install = allow_install and not problems
     # Only a cluster about to be created needs the pinned kind; any kind deletes one (`--no-install`).
     unusable = {tool: _unusable(tool, path, dest, exact=allow_install) for tool in _TOOLS}
     for tool, reason in unusable.items():
         if reason is None:
             continue
-        if docker is None and allow_install:
+        if install:
             out(f"{tool.name}: {reason}; installing {tool.version} into {dest} (checksum verified)")
             try:
                 tool.install(plat, dest, fetch)

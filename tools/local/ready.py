@@ -6,6 +6,17 @@ Application in `argocd` is Synced and Healthy. The wait is bounded; on timeout e
 ready is named with its sync and health status and Argo CD's own words for why (health message, last operation,
 conditions). `--password` prints the admin password Argo CD generated (Secret argocd-initial-admin-secret).
 
+A re-run after a values edit finds the Applications Synced to the previous commit until Argo CD's next poll, so
+the wait first asks Argo CD to refresh each existing Application (annotation `argocd.argoproj.io/refresh: normal`)
+and counts an Application ready only once that annotation is gone. The application controller removes it in the
+status patch that follows its comparison with the repository's latest revision and any auto-sync it started
+(argo-cd v3.4.4 controller/appcontroller.go persistAppStatus; pkg/apis/application/v1alpha1/
+application_annotations.go), and the ApplicationSet controller leaves it on the Applications it owns
+(applicationset_controller.go defaultPreservedAnnotations). Each ApplicationSet likewise gets
+`argocd.argoproj.io/application-set-refresh: "true"` (what Argo CD's own webhook sets, applicationset/webhook/
+webhook.go), which its controller removes after it has generated and updated the Applications from the new head
+(applicationset_controller.go Reconcile, RefreshRequired): a service folder added by the edit is waited for too.
+
 The status fields read are those of Argo CD's CRDs (v3.4.4): Application `status.sync.status`,
 `status.health.{status,message}`, `status.operationState.{phase,message}`, `status.conditions[].{type,message}`;
 ApplicationSet `status.conditions[]` with type `ResourcesUpToDate`, which the ApplicationSet controller sets True
@@ -25,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "OTHER",
+    "REFRESH_PATCHES",
     "AppState",
     "Progress",
     "app_state",
@@ -33,6 +45,7 @@ __all__ = [
     "password_hint",
     "progress",
     "progress_line",
+    "request_refresh",
     "summary_lines",
     "timeout_report",
     "wait",
@@ -42,6 +55,8 @@ ARGOCD_NAMESPACE = "argocd"
 ADMIN_SECRET = "argocd-initial-admin-secret"
 WAVE_LABEL = "wave"
 """Label the platform ApplicationSet puts on each Application, `w<wave>` (components/gitops/appsets.py)."""
+REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
+APPSET_REFRESH_ANNOTATION = "argocd.argoproj.io/application-set-refresh"
 OTHER = "other"
 """Where Applications without a wave go: the root, Argo CD itself, the domains' services."""
 POLL_SECONDS = 5.0
@@ -57,10 +72,12 @@ class AppState:
     health: str
     why: str
     """Argo CD's explanation when the Application is not ready; empty when it is."""
+    refreshing: bool = False
+    """A refresh was requested and Argo CD has not yet compared the Application with the repository's head."""
 
     @property
     def ready(self) -> bool:
-        return self.sync == "Synced" and self.health == "Healthy"
+        return self.sync == "Synced" and self.health == "Healthy" and not self.refreshing
 
 
 def _get(obj: Mapping[str, Any], *path: str) -> Any:
@@ -84,7 +101,8 @@ def app_state(obj: Mapping[str, Any]) -> AppState:
     """The readiness of one Application object as the API returns it."""
     sync = _get(obj, "status", "sync", "status") or "Unknown"
     health = _get(obj, "status", "health", "status") or "Unknown"
-    reasons: list[str] = []
+    refreshing = REFRESH_ANNOTATION in (_get(obj, "metadata", "annotations") or {})
+    reasons = ["refresh requested, not yet compared with the repository's head"] if refreshing else []
     if health != "Healthy" and _get(obj, "status", "health", "message"):
         reasons.append(str(_get(obj, "status", "health", "message")))
     phase = _get(obj, "status", "operationState", "phase")
@@ -94,14 +112,37 @@ def app_state(obj: Mapping[str, Any]) -> AppState:
     for condition in _get(obj, "status", "conditions") or []:
         if isinstance(condition, Mapping) and condition.get("message"):
             reasons.append(f"{condition.get('type')}: {condition['message']}")
-    ready = sync == "Synced" and health == "Healthy"
+    ready = sync == "Synced" and health == "Healthy" and not refreshing
     return AppState(
         name=str(_get(obj, "metadata", "name")),
         wave=_wave(_get(obj, "metadata", "labels")),
         sync=sync,
         health=health,
         why="" if ready else "; ".join(reasons),
+        refreshing=refreshing,
     )
+
+
+REFRESH_PATCHES: dict[str, dict[str, Any]] = {
+    # What `argocd app get --refresh` sets (argo-cd v3.4.4 util/argo/argo.go RefreshApp).
+    "applications": {"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
+    "applicationsets": {"metadata": {"annotations": {APPSET_REFRESH_ANNOTATION: "true"}}},
+}
+"""The merge patch, per resource plural, that asks Argo CD to read the repository's head now."""
+
+Patch = Callable[[str, str, dict[str, Any]], None]
+"""(plural, name, merge patch) -> None, or OSError."""
+
+
+def request_refresh(apps: Iterable[Mapping[str, Any]], appsets: Iterable[Mapping[str, Any]], patch: Patch) -> int:
+    """Ask for a refresh of each ApplicationSet and Application; returns how many. On a first run there are none
+    yet, and those generated later are compared with the head when they are created."""
+    asked = 0
+    for plural, objects in (("applicationsets", appsets), ("applications", apps)):
+        for name in sorted(str(_get(obj, "metadata", "name")) for obj in objects):
+            patch(plural, name, REFRESH_PATCHES[plural])
+            asked += 1
+    return asked
 
 
 def _generated(appset: Mapping[str, Any]) -> bool:
@@ -135,7 +176,11 @@ class Progress:
 
 def progress(apps: Iterable[Mapping[str, Any]], appsets: Iterable[Mapping[str, Any]]) -> Progress:
     states = sorted((app_state(a) for a in apps), key=lambda s: s.name)
-    pending = sorted(str(_get(s, "metadata", "name")) for s in appsets if not _generated(s))
+    pending = sorted(
+        str(_get(s, "metadata", "name"))
+        for s in appsets
+        if not _generated(s) or APPSET_REFRESH_ANNOTATION in (_get(s, "metadata", "annotations") or {})
+    )
     return Progress(apps=states, pending_appsets=pending)
 
 
@@ -240,6 +285,18 @@ def _reader(custom: Any) -> Callable[[], tuple[Objects, Objects]]:
     return read
 
 
+def _patcher(custom: Any) -> Patch:
+    from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+    def patch(plural: str, name: str, body: dict[str, Any]) -> None:
+        try:
+            custom.patch_namespaced_custom_object("argoproj.io", "v1alpha1", ARGOCD_NAMESPACE, plural, name, body)
+        except ApiException as error:
+            raise OSError(f"{name}: {error.status} {error.reason}") from None
+
+    return patch
+
+
 def password_hint(config: Any) -> str | None:
     """Where the stack set the admin password itself: Argo CD's generated one (in argocd-initial-admin-secret) was
     replaced after install, so the Secret would mislead."""
@@ -267,8 +324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.password:
         print(password_hint(config) or admin_password(core))
         return 0
+    read = _reader(custom)
+    try:
+        refreshed = request_refresh(*read(), _patcher(custom))
+    except OSError as error:  # the wait retries reading; a refresh missed only costs one poll interval
+        print(f"could not ask Argo CD to refresh: {error}")
+    else:
+        if refreshed:
+            print(f"asked Argo CD to read the repository's head now ({refreshed} Applications and ApplicationSets)")
     print(f"waiting for every Application to be Synced and Healthy (at most {format_duration(args.timeout)})")
-    ready, elapsed = wait(_reader(custom), timeout=args.timeout)
+    ready, elapsed = wait(read, timeout=args.timeout)
     total = time.time() - args.started_at if args.started_at else None
     lines = summary_lines(ready=ready, sync_seconds=elapsed, total_seconds=total, url=argocd_url(config))
     for line in lines:
