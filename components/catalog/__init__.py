@@ -100,8 +100,8 @@ class ChartSource(_Model):
 class IgnoreDifference(_Model):
     """A field of one of the chart's objects that something other than Argo CD writes after the sync (a webhook's
     `caBundle` injected by a controller, a password generated at render time), so Argo CD must not compare it:
-    an Application that stays OutOfSync forever would hold every later wave of its cluster (Argo CD's
-    `spec.ignoreDifferences`, docs/user-guide/diffing.md)."""
+    otherwise the Application stays OutOfSync forever and self-heal re-syncs it over and over (Argo CD's
+    `spec.ignoreDifferences`, docs/user-guide/diffing.md). Waves gate on health only, so it would not hold them."""
 
     group: str = ""
     """API group of the object; empty for the core group (Secret)."""
