@@ -11,7 +11,9 @@ namespace, values) of the local and mgmt stacks. After an intended change, regen
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -296,6 +298,43 @@ def test_a_stuck_wave_notifies_once_per_sync_naming_cluster_and_waiting_child() 
     assert "{{.app.status.operationState.message}}" in message
     failed = yaml.safe_load(notifications["triggers"]["trigger.on-sync-failed"])[0]
     assert failed["oncePer"] == "app.status.operationState?.syncResult?.revision"
+    # The webhook's body carries the same: which cluster, and the operation's message as a JSON string.
+    webhook = _notifications("local-full")
+    (body,) = (w["body"] for w in yaml.safe_load(webhook["templates"]["template.app-sync-stuck"])["webhook"].values())
+    message = 'one or more synchronization tasks completed unsuccessfully, reason: "kong" <Degraded>\nRetrying'
+    app = {
+        "metadata": {"name": "platform-cluster-dev", "labels": {"cluster": "cluster-dev"}},
+        "spec": {"project": "platform"},
+        "status": {"operationState": {"message": message}},
+    }
+    sent = json.loads(_render_webhook_body(body, app))
+    assert (sent["cluster"], sent["message"], sent["event"]) == ("cluster-dev", message, "on-sync-stuck")
+    assert sent["application"] == "platform-cluster-dev"
+    # No operation to report on a health change: the message is left out rather than failing the template.
+    degraded = yaml.safe_load(webhook["templates"]["template.app-health-degraded"])["webhook"]["platform"]["body"]
+    assert json.loads(_render_webhook_body(degraded, app))["cluster"] == "cluster-dev"
+    assert "operationState" not in degraded
+
+
+def _render_webhook_body(body: str, app: Mapping[str, Any]) -> str:
+    """The template actions the webhook bodies use, as Go's text/template and Sprig's `toJson` (json.Marshal)
+    evaluate them: a field path, `index MAP "key"`, and a pipe into `toJson`."""
+
+    def value(expression: str) -> Any:
+        if expression.startswith("index "):
+            path, key = expression.removeprefix("index ").rsplit(" ", 1)
+            return value(path)[json.loads(key)]
+        node: Any = {"app": app, "context": {"argocdUrl": "https://argocd.test"}}
+        for part in expression.removeprefix(".").split("."):
+            node = node[part]
+        return node
+
+    def action(match: re.Match[str]) -> str:
+        expression, _, function = match.group(1).partition(" | ")
+        assert function in ("", "toJson"), match.group(0)
+        return json.dumps(value(expression)) if function else str(value(expression))
+
+    return re.sub(r"\{\{(.*?)\}\}", action, body)
 
 
 def test_argo_cd_runs_the_fixed_release() -> None:

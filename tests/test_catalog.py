@@ -127,7 +127,12 @@ def test_an_ignored_difference_names_a_path_and_why() -> None:
         {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"], "why": "w"}
     )
     # `why` documents the catalog; Argo CD gets only its own fields.
-    assert parsed.to_argocd() == {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"]}
+    assert parsed.to_argocd("ns") == {**entry, "jsonPointers": ["/webhooks/0/clientConfig/caBundle"]}
+    # `{namespace}` in a name is the service's namespace on the cluster (Kong names its webhook after it).
+    templated = IgnoreDifference.model_validate(
+        {**entry, "name": "kong-kong-{namespace}-validations", "jsonPointers": ["/a"], "why": "w"}
+    )
+    assert templated.to_argocd("platform-dev-ingress")["name"] == "kong-kong-platform-dev-ingress-validations"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ Nothing switches it off: the platform's order comes from a parent Application pe
 appsets.py), not from an ApplicationSet RollingSync, which forces `automated` off on every Application it
 generates (docs/operator-manual/applicationset/Progressive-Syncs.md, Argo CD v3.4.7).
 Retry 5 times, backing off 5s, 10s, 20s, 40s, 80s (capped at 3m): enough to ride out a CRD that a previous wave
-is still installing, few enough that a broken chart surfaces as Degraded within minutes.
+is still installing, few enough that a broken chart surfaces as Degraded within minutes. The one exception: a
+cluster's parent Application retries without end (components/gitops/appsets.py, `PARENT_RETRY_LIMIT`).
 `CreateNamespace=true`: a service's namespace comes with its Application.
 `ServerSideApply=true`: large CRDs (argo-cd, kube-prometheus-stack, crossplane) exceed the 256 KiB limit of the
 client-side `last-applied-configuration` annotation, and that annotation would also copy a Secret's data into

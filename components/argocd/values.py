@@ -206,6 +206,24 @@ def _oidc_config(sso: SsoSettings) -> str:
     )
 
 
+def _webhook_body(trigger: str, condition: str) -> str:
+    # The webhook body is a text/template with Sprig's functions (notifications-engine pkg/services/webhook.go and
+    # pkg/templates/service.go, sprig.TxtFuncMap; docs/operator-manual/notifications/templates.md, v3.4.7).
+    # `toJson` quotes free text (an operation message holds quotes and newlines), so the body stays valid JSON; a
+    # missing `cluster` label prints null. Names are DNS labels, safe as they are.
+    fields = [
+        '"application": "{{.app.metadata.name}}"',
+        '"project": "{{.app.spec.project}}"',
+        '"cluster": {{index .app.metadata.labels "cluster" | toJson}}',
+        f'"event": "{trigger}"',
+    ]
+    if condition.startswith("app.status.operationState != nil"):
+        # Only where the trigger's condition guarantees there is an operation to report.
+        fields.append('"message": {{.app.status.operationState.message | toJson}}')
+    fields.append(f'"url": "{_APP_LINK}"')
+    return "{" + ", ".join(fields) + "}"
+
+
 def _notifications(settings: NotificationSettings | None, sizes: _Sizes) -> dict[str, Any]:
     # This program owns argocd-notifications-secret in every stack, so the chart never renders (and a later sync
     # never prunes) it, and the token never enters the values.
@@ -226,11 +244,7 @@ def _notifications(settings: NotificationSettings | None, sizes: _Sizes) -> dict
         template_name = f"app-{trigger.removeprefix('on-')}"
         template: dict[str, Any] = {"message": f"{message}\n{_APP_LINK}\n"}
         if settings.webhook_url:
-            body = (
-                '{"application": "{{.app.metadata.name}}", "project": "{{.app.spec.project}}", '
-                f'"event": "{trigger}", "url": "{_APP_LINK}"}}'
-            )
-            template["webhook"] = {WEBHOOK_NAME: {"method": "POST", "body": body}}
+            template["webhook"] = {WEBHOOK_NAME: {"method": "POST", "body": _webhook_body(trigger, condition)}}
         templates[f"template.{template_name}"] = _yaml(template)
         # oncePer: one message per synced revision (or operation), not one per reconciliation.
         rule = {

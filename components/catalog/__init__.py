@@ -115,14 +115,15 @@ class PodSecurity(_Model):
 class IgnoreDifference(_Model):
     """A field of one of the chart's objects that something other than Argo CD writes after the sync (a webhook's
     `caBundle` injected by a controller, a password generated at render time), so Argo CD must not compare it:
-    an Application that stays OutOfSync forever would hold every later wave of its cluster (Argo CD's
-    `spec.ignoreDifferences`, docs/user-guide/diffing.md)."""
+    otherwise the Application stays OutOfSync forever and self-heal re-syncs it over and over (Argo CD's
+    `spec.ignoreDifferences`, docs/user-guide/diffing.md). Waves gate on health only, so it would not hold them."""
 
     group: str = ""
     """API group of the object; empty for the core group (Secret)."""
     kind: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    """The object's name as the chart renders it with the service's release name."""
+    """The object's name as the chart renders it with the service's release name; `{namespace}` stands for the
+    service's namespace on the cluster, for a chart that puts it into a cluster-scoped object's name (kong)."""
     json_pointers: tuple[str, ...] = ()
     jq_path_expressions: tuple[str, ...] = ()
     why: str = Field(min_length=1)
@@ -134,9 +135,11 @@ class IgnoreDifference(_Model):
             raise ValueError(f"{self.kind}/{self.name}: give jsonPointers or jqPathExpressions to ignore")
         return self
 
-    def to_argocd(self) -> dict[str, object]:
-        """The entry of an Application's `spec.ignoreDifferences`."""
-        entry: dict[str, object] = {"group": self.group, "kind": self.kind, "name": self.name}
+    def to_argocd(self, namespace: str) -> dict[str, object]:
+        """The entry of an Application's `spec.ignoreDifferences`; `namespace` replaces `{namespace}` in the name
+        (Argo CD matches the name exactly, util/argo/normalizers/diff_normalizer.go, v3.4.7)."""
+        name = self.name.replace("{namespace}", namespace)
+        entry: dict[str, object] = {"group": self.group, "kind": self.kind, "name": name}
         if self.json_pointers:
             entry["jsonPointers"] = list(self.json_pointers)
         if self.jq_path_expressions:

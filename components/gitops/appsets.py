@@ -36,6 +36,7 @@ __all__ = [
     "APPSET_NAME",
     "ORDER_CHART_PATH",
     "PARENT_PREFIX",
+    "PARENT_RETRY_LIMIT",
     "RESOURCES_FINALIZER",
     "WAVE_ANNOTATION",
     "WAVE_LABEL",
@@ -51,6 +52,8 @@ __all__ = [
 APPSET_NAME = "platform-services"
 PARENT_PREFIX = "platform-"
 """A cluster's parent Application is `platform-{cluster name}`."""
+PARENT_RETRY_LIMIT = -1
+"""A parent retries its failed sync without end, so a wave held by a Degraded child resumes when the child heals."""
 ORDER_CHART_PATH = "charts/platform-waves"
 """The chart in the platform GitOps repository that prints a parent's children (gitops/charts/platform-waves)."""
 WAVE_LABEL = "wave"
@@ -136,7 +139,7 @@ def child_application(service: Service, pod_security: PodSecurityLevel | None = 
         "syncPolicy": policy,
     }
     if service.ignore_differences:
-        spec["ignoreDifferences"] = [d.to_argocd() for d in service.ignore_differences]
+        spec["ignoreDifferences"] = [d.to_argocd(_namespace(service)) for d in service.ignore_differences]
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -207,9 +210,20 @@ def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
             },
             # The children are Applications: they live beside Argo CD on the hub, whatever cluster they target.
             "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
-            "syncPolicy": sync_policy(),
+            "syncPolicy": _parent_sync_policy(),
         },
     }
+
+
+def _parent_sync_policy() -> dict[str, Any]:
+    # A Degraded child fails the parent's sync (gitops-engine/pkg/sync/sync_context.go:548, v3.4.7), and once the
+    # retries are spent auto-sync never retries the same revision (controller/appcontroller.go:2300), so the later
+    # waves would wait for the next commit. A negative limit retries without end (appcontroller.go:1579; "unlimited
+    # number of attempts if less than 0", docs/operator-manual/application.yaml): the operation stays Running, at
+    # most 3m apart, on-sync-stuck fires, and the wave goes on once the child is Healthy again.
+    policy = sync_policy()
+    policy["retry"]["limit"] = PARENT_RETRY_LIMIT
+    return policy
 
 
 def platform_services_appset(catalog: Catalog, hub_env: str) -> dict[str, Any]:
