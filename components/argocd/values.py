@@ -80,8 +80,9 @@ NOTIFICATION_TRIGGERS: dict[str, tuple[str, str, str]] = {
         f"Application sync has been running for {STUCK_WAVE_MINUTES} minutes",
         "app.status.operationState != nil and app.status.operationState.phase in ['Running'] and "
         f"time.Parse(app.status.operationState.startedAt).Add({STUCK_WAVE_MINUTES} * time.Minute).Before(time.Now())",
-        # A parent's message names the child it waits for: "waiting for healthy state of
-        # argoproj.io/Application/<service>-<suffix>" (gitops-engine/pkg/sync/sync_context.go:470, v3.4.7).
+        # While a child is Progressing or Missing, a parent's message names it: "waiting for healthy state of
+        # argoproj.io/Application/<service>-<suffix>" (gitops-engine/pkg/sync/sync_context.go:470, v3.4.7); while
+        # one is Degraded the parent retries ("... Retrying attempt #N") and the child's on-health-degraded names it.
         'Application {{.app.metadata.name}} on cluster {{index .app.metadata.labels "cluster"}} has been syncing'
         f" for over {STUCK_WAVE_MINUTES} minutes: {{{{.app.status.operationState.message}}}}",
     ),
