@@ -28,8 +28,10 @@ lock: setup ## re-resolve requirements*.txt into the hash-pinned *.lock files (a
 	$(LOCK) -c requirements-dev.lock -o requirements.lock requirements.txt
 	$(LOCK) -c requirements-dev.lock -o policy/requirements.lock policy/requirements.txt
 
-test: setup ## run the unit tests (mocked resources, no cloud, no credentials)
-	$(PY) -m pytest
+# The unit layer on both cores, then the real-API-server layer (one etcd + kube-apiserver for the session).
+test: setup ## run the unit tests (mocked resources, no cloud, no credentials), then the real-API-server layer
+	$(PY) -m pytest -n 2 --ignore=tests/integration
+	$(PY) -m pytest tests/integration
 
 lint: setup ## ruff, formatting, the type checker, and actionlint + zizmor on the workflows
 	$(VENV)/bin/ruff check .
