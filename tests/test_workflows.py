@@ -219,3 +219,34 @@ def test_e2e_local_runs_on_every_change_to_the_local_platform() -> None:
     }
     assert imported == {"tools/plan/stackfile.py"}
     assert imported <= set(paths)
+
+
+def test_the_job_running_make_test_runs_the_integration_layer_without_a_silent_skip() -> None:
+    """GitHub has no ../shared: the pull-request job that runs `make test` fetches the envtest binaries and the
+    argo-cd chart in earlier steps, hands both to the tests, and makes anything still missing a failure, not a
+    skip. (e2e-local's `make test` follows a kind cluster's start-up; the pull-request checks carry this layer.)"""
+    (job,) = [
+        job
+        for job in load("pull-request.yml")["jobs"].values()
+        if any("make test" in s.get("run", "") for s in steps_of(job))
+    ]
+    steps = steps_of(job)
+    at = next(i for i, s in enumerate(steps) if "make test" in s.get("run", ""))
+    before = {s["id"]: s for s in steps[:at] if "id" in s}
+    env = steps[at].get("env", {})
+    assert env.get("PLATFORM_REQUIRE_INTEGRATION") == "1"
+    assert env.get("KUBEBUILDER_ASSETS") == "${{ steps.envtest.outputs.assets }}"
+    assert env.get("PLATFORM_ARGOCD_CHART") == "${{ steps.chart.outputs.chart }}"
+    assert any(s.get("uses", "").startswith("actions/setup-go@") for s in steps[:at])
+    envtest = before["envtest"]["run"]
+    assert re.search(r"go install sigs\.k8s\.io/controller-runtime/tools/setup-envtest@v\d+\.\d+\.\d+\n", envtest)
+    assert re.search(r'setup-envtest" use 1\.36\.\d+ .*-p path\)', envtest)
+    assert 'echo "assets=$assets" >> "$GITHUB_OUTPUT"' in envtest
+    chart = before["chart"]["run"]
+    assert "pull argo-cd --repo https://argoproj.github.io/argo-helm --version 10.1.1" in chart
+    assert 'echo "chart=$RUNNER_TEMP/charts/argo-cd-10.1.1.tgz" >> "$GITHUB_OUTPUT"' in chart
+
+
+def test_ci_requires_the_integration_layer() -> None:
+    script = (WORKFLOWS.parents[1] / ".ci" / "run").read_text()
+    assert 'PLATFORM_REQUIRE_INTEGRATION="${PLATFORM_REQUIRE_INTEGRATION:-1}" make test' in script

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import yaml
 
 from tests.integration.envtest import (
     ARGOCD_CHART,
+    REQUIRE_INTEGRATION,
     Helm,
     Kube,
     PlannedStack,
@@ -23,10 +26,21 @@ from tools.plan.runner import Plan
 from tools.plan.writer import write_plan
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip saying what is missing, or fail with the same words where the layer must run: a CI whose binaries went
+    missing would otherwise pass with the whole layer skipped."""
+    required = os.environ.get(REQUIRE_INTEGRATION, "")
+    if required not in ("", "0", "1"):
+        pytest.fail(f"{REQUIRE_INTEGRATION}={required!r}: allowed are 1 (fail when missing) or 0/unset", pytrace=False)
+    if required == "1":
+        pytest.fail(f"{reason} ({REQUIRE_INTEGRATION}=1: this layer must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def argocd_chart() -> Path:
     if not ARGOCD_CHART.is_file():
-        pytest.skip(f"no argo-cd chart at {ARGOCD_CHART} (set PLATFORM_ARGOCD_CHART to the argo-cd 10.1.1 .tgz)")
+        unavailable(f"no argo-cd chart at {ARGOCD_CHART} (set PLATFORM_ARGOCD_CHART to the argo-cd 10.1.1 .tgz)")
     return ARGOCD_CHART
 
 
@@ -35,7 +49,7 @@ def helm() -> Helm:
     try:
         return Helm(helm_binary())
     except UnavailableError as missing:
-        pytest.skip(str(missing))
+        unavailable(str(missing))
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +59,7 @@ def kube(request: pytest.FixtureRequest) -> Iterator[Kube]:
     try:
         assets = envtest_assets()
     except UnavailableError as missing:
-        pytest.skip(str(missing))
+        unavailable(str(missing))
     helm: Helm = request.getfixturevalue("helm")
     argocd_chart: Path = request.getfixturevalue("argocd_chart")
     with api_server(assets) as server:

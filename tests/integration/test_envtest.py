@@ -14,6 +14,7 @@ import pytest
 from tests.integration import envtest
 from tests.integration.envtest import (
     FIELD_MANAGER,
+    REQUIRE_INTEGRATION,
     ApplyError,
     Kube,
     UnavailableError,
@@ -86,13 +87,14 @@ def test_without_binaries_the_layer_says_how_to_get_them(monkeypatch: pytest.Mon
         envtest.envtest_assets()
 
 
-def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: Path) -> None:
-    """The fixture itself, in a pytest of its own, as without ../shared: no KUBEBUILDER_ASSETS, no archive, no
-    chart. The reason is the binaries', the first thing missing."""
-    env = {k: v for k, v in os.environ.items() if k != "KUBEBUILDER_ASSETS"}
+def run_a_server_test_without_shared(tmp_path: Path, require: str | None) -> subprocess.CompletedProcess[str]:
+    """A server test in a pytest of its own, as without ../shared: no KUBEBUILDER_ASSETS, no archive, no chart."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBEBUILDER_ASSETS", REQUIRE_INTEGRATION)}
     env["PLATFORM_ENVTEST_ARCHIVES"] = str(tmp_path / "no-shared")
     env["PLATFORM_ARGOCD_CHART"] = str(tmp_path / "no-shared" / "argo-cd-10.1.1.tgz")
-    result = subprocess.run(
+    if require is not None:
+        env[REQUIRE_INTEGRATION] = require
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rs", f"{__file__}::test_an_unknown_field_is_refused_not_dropped"],
         cwd=envtest.PROJECT_DIR,
         env=env,
@@ -101,10 +103,33 @@ def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: P
         check=False,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("require", [None, "0"])
+def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: Path, require: str | None) -> None:
+    """The fixture itself; the reason is the binaries', the first thing missing."""
+    result = run_a_server_test_without_shared(tmp_path, require)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 skipped" in result.stdout
     assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
     assert "setup-envtest use 1.36 -p path" in result.stdout
+
+
+def test_where_the_layer_is_required_missing_binaries_fail_saying_how_to_get_them(tmp_path: Path) -> None:
+    """CI sets PLATFORM_REQUIRE_INTEGRATION=1: the same missing binaries are an error, not a skip."""
+    result = run_a_server_test_without_shared(tmp_path, "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 error" in result.stdout
+    assert "skipped" not in result.stdout
+    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
+    assert "setup-envtest use 1.36 -p path" in result.stdout
+    assert "PLATFORM_REQUIRE_INTEGRATION=1: this layer must run here" in result.stdout
+
+
+def test_an_unknown_require_value_fails_naming_it(tmp_path: Path) -> None:
+    result = run_a_server_test_without_shared(tmp_path, "yes")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PLATFORM_REQUIRE_INTEGRATION='yes': allowed are 1 (fail when missing) or 0/unset" in result.stdout
 
 
 def test_kubebuilder_assets_must_hold_both_binaries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
