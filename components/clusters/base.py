@@ -295,8 +295,6 @@ class WorkloadIdentity:
 
     identity: pulumi.Output[str]
     """The principal: a Google service account email, an IAM role ARN, or a managed identity's client id."""
-    service_account_annotations: Mapping[str, pulumi.Input[str]]
-    """What the Kubernetes service account must carry for the cloud's webhook or metadata server."""
     grants: Sequence[pulumi.Resource]
 
 

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.catalog import check_pinned_version
-from components.naming import PLATFORM_PROJECT, check_dns_label, namespace
+from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
 from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
 __all__ = [
@@ -486,7 +486,7 @@ class StackConfig(_Model):
 
     @property
     def cluster_name(self) -> str:
-        return self.cluster.name or f"cluster-{self.env}"
+        return self.cluster.name or cluster_name(self.env)
 
     @property
     def is_hub(self) -> bool:
