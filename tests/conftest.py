@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from components.catalog import load_catalog
 from tools.plan.plan import plan_stack, shipped_stacks
 from tools.plan.runner import Plan, RecordedResource, run_program
 
 SHIPPED_STACKS = shipped_stacks()
+CATALOG = load_catalog()
+"""The shipped service catalog, as the program loads it."""
 
 
 def raw_config(values: Mapping[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ the synthetic catalog and the CSV output. The measurements themselves run in `py
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from benchmarks.graph import DependencyGraph, Node
 from benchmarks.report import write_csv
 from benchmarks.stacks import estimate
 from benchmarks.sweep import catalog_replaced, synthetic_catalog
+from components import catalog as catalog_module
 from components.catalog import load_catalog
-from components.gitops import appsets
 from components.gitops.appsets import ordered_services
+from tests.conftest import base_config
+from tools.plan.applications import application_rows
 from tools.plan.runner import Plan, RecordedResource
 
 SECONDS = {"vpc": 20.0, "subnet": 5.0, "cluster": 600.0, "pool": 180.0, "role": 7.0, "release": 150.0, "obj": 2.0}
@@ -130,12 +133,15 @@ def test_synthetic_catalog_keeps_the_shipped_waves() -> None:
     assert {s.tier for s in grown.services.values() if s.name.startswith("synthetic-")} == {"A", "B"}
 
 
-def test_catalog_replaced_reaches_importers_and_restores() -> None:
-    original = appsets.load_catalog
+def test_catalog_replaced_reaches_the_program_and_restores(run_config: Callable[..., Plan]) -> None:
+    original = catalog_module.load_catalog
     grown = synthetic_catalog(load_catalog(), 30)
     with catalog_replaced(grown):
-        assert appsets.load_catalog() is grown
-    assert appsets.load_catalog is original
+        rows = application_rows(run_config(base_config("existing", "mgmt")))
+    assert catalog_module.load_catalog is original
+    synthetic = {name for name in grown.services if name.startswith("synthetic-")}
+    assert synthetic
+    assert synthetic <= {row["service"] for row in rows}
 
 
 @dataclass(frozen=True)

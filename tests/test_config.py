@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load_stack_config
-from tests.conftest import base_config, raw_config
+from tests.conftest import CATALOG, base_config, raw_config
 
 
 def load(values: dict[str, Any], secret_keys: tuple[str, ...] | None = None):
     keys = secret_keys if secret_keys is not None else tuple(f"platform:{k}" for k in values if k[0].islower())
-    return load_stack_config(raw_config(values), keys)
+    return load_stack_config(raw_config(values), keys, CATALOG)
 
 
 def nested(config: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

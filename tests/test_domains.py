@@ -17,7 +17,7 @@ from components.argocd.projects import domain_envs, domain_project
 from components.config import load_stack_config
 from components.gitops.domains import claims_appset, services_appset
 from components.naming import namespace
-from tests.conftest import base_config, raw_config, secret_keys_of
+from tests.conftest import CATALOG, base_config, raw_config, secret_keys_of
 from tests.strict_crd import problems
 from tests.test_argocd_bootstrap import APP_PROJECT, DOMAINS, named
 from tools.plan.applications import (
@@ -40,7 +40,7 @@ HUB_ENVS = ("dev", "staging", "prod")
 
 
 def config_of(values: dict[str, Any]) -> Any:
-    return load_stack_config(raw_config(values), secret_keys_of(values))
+    return load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
 
 
 def domain_appsets(plan: Plan, domain: str) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from components.catalog import Catalog, load_catalog
+from components.catalog import Catalog
 from components.config.model import (
     CLOUDS,
     ENVIRONMENTS,
@@ -486,11 +486,11 @@ _MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Stan
 
 def load_stack_config(
     raw: Mapping[str, Any],
-    secret_keys: Iterable[str] = (),
-    catalog: Catalog | None = None,
+    secret_keys: Iterable[str],
+    catalog: Catalog,
 ) -> StackConfig:
-    """Validate a stack's raw config map into a `StackConfig`; raise `ConfigError` listing every problem."""
-    catalog = catalog or load_catalog()
+    """Validate a stack's raw config map into a `StackConfig` (services checked against `catalog`); raise
+    `ConfigError` listing every problem."""
     values, errors = _split(raw)
     errors += _unknown_top_level(values)
     errors += _plain_secrets(values, set(secret_keys))

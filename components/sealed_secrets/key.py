@@ -22,7 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components.catalog import Catalog, load_catalog
+from components.catalog import Catalog
 from components.naming import PLATFORM_PROJECT, namespace, semantic_labels
 from components.sealed_secrets.pem import read_certificate
 
@@ -90,12 +90,12 @@ class SealedSecretsKeyArgs:
     """Key pairs from config; None generates one and keeps it in the state."""
     protect: bool
     """Protect the generated key: deleting it from the state loses it for good."""
-    catalog: Catalog | None = None
-    """The service catalog; the shipped one unless given."""
+    catalog: Catalog
+    """The service catalog: where the controller's namespace is."""
 
     @classmethod
-    def from_config(cls, config: StackConfig) -> SealedSecretsKeyArgs:
-        return cls(env=config.env, keys=config.sealed_secrets_key, protect=config.protect)
+    def from_config(cls, config: StackConfig, catalog: Catalog) -> SealedSecretsKeyArgs:
+        return cls(env=config.env, keys=config.sealed_secrets_key, protect=config.protect, catalog=catalog)
 
 
 class SealedSecretsKey(pulumi.ComponentResource):
@@ -108,7 +108,7 @@ class SealedSecretsKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SealedSecretsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:sealedsecrets:SealedSecretsKey", name, None, opts)
-        catalog = args.catalog or load_catalog()
+        catalog = args.catalog
         namespace_name = controller_namespace(args.env, catalog)
         # Argo CD's CreateNamespace finds it and only adds its managedNamespaceMetadata. Kept on delete: Argo CD's
         # controller and reflector run in it, and Argo CD never deletes a namespace it did not create. A patch

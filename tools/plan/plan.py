@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pulumi
 
+from components.catalog import load_catalog
 from components.config import ConfigError, load_stack_config
 from tools.plan.mocks import stacks
 from tools.plan.runner import PROGRAM, Plan, run_program
@@ -45,8 +46,9 @@ def plan_stack(
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
     raw, secret_keys = read_stack_file(path)
     notes: list[str] = []
+    catalog = load_catalog()
     try:
-        config = load_stack_config(raw, secret_keys)
+        config = load_stack_config(raw, secret_keys, catalog)
     except ConfigError as error:
         other_errors = [line for line in error.lines if not any(k in line for k in error.missing_secrets)]
         if other_errors or not error.missing_secrets:
@@ -57,7 +59,7 @@ def plan_stack(
             raw[key] = PLACEHOLDER
             secret_keys.append(key)
             notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
-        config = load_stack_config(raw, secret_keys)
+        config = load_stack_config(raw, secret_keys, catalog)
     stacks.REFERENCED.clear()
     try:
         plan = run_program(stack, raw, secret_keys, preview=preview)
