@@ -24,7 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from components.catalog import check_pinned_version
 from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
-from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate
+from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
 __all__ = [
     "CLOUDS",

@@ -26,8 +26,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.catalog import Catalog
-from components.clusters.base import ArgoCdClusterConfig, ClusterMetadata, HubIdentity
+from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
+from components.hub_contract import ArgoCdClusterConfig, HubIdentity
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 
 __all__ = [

@@ -24,7 +24,7 @@ import pulumi_tls as tls
 
 from components.catalog import Catalog
 from components.naming import PLATFORM_PROJECT, namespace, semantic_labels
-from components.sealed_secrets.pem import read_certificate
+from components.pem import read_certificate
 
 if TYPE_CHECKING:  # config.model imports this package for its key-pair checks
     from components.config.model import SealingKeyPair, SealingKeys, StackConfig
