@@ -198,6 +198,16 @@ class ClusterSettings(_Model):
             raise ValueError(f"'{value}' is an environment's name; name the cluster e.g. cluster-{value}-2")
         return value
 
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: Any) -> Any:
+        # YAML reads an unquoted 1.30 as the number 1.3: refuse it rather than guess the minor version.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                'a number, not a version (YAML reads an unquoted 1.30 as 1.3); quote it, e.g. kubernetesVersion: "1.30"'
+            )
+        return value
+
     @field_validator("kubernetes_version")
     @classmethod
     def _version(cls, value: str | None) -> str | None:
@@ -448,7 +458,8 @@ class StackConfig(_Model):
     cloud: Cloud
     """Where the cluster runs: gcp (GKE), aws (EKS), azure (AKS) or existing (a kubeconfig context)."""
     region: str | None = None
-    """Cloud region or Azure location, e.g. europe-west1, eu-west-1, westeurope; required unless existing."""
+    """Cloud region or Azure location, e.g. europe-west1, eu-west-1, westeurope; required unless existing. One of
+    the cloud's list in components/config/regions.yaml."""
     protect: bool
     """Guard the cluster, its network and node pools against deletion and replacement."""
     cluster: ClusterSettings

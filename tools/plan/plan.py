@@ -11,7 +11,7 @@ from components.catalog import load_catalog
 from components.config import ConfigError, load_stack_config
 from tools.plan.mocks import stacks
 from tools.plan.runner import PROGRAM, Plan, run_program
-from tools.plan.stackfile import PLACEHOLDER, read_stack_file
+from tools.plan.stackfile import PLACEHOLDER, StackFileError, read_stack_file
 
 __all__ = ["PROJECT_DIR", "PlanConfigError", "plan_stack", "stack_file"]
 
@@ -44,7 +44,10 @@ def plan_stack(
     path = config_file or stack_file(stack)
     if not path.is_file():
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
-    raw, secret_keys = read_stack_file(path)
+    try:
+        raw, secret_keys = read_stack_file(path)
+    except StackFileError as error:
+        raise PlanConfigError(error.lines) from None
     notes: list[str] = []
     catalog = load_catalog()
     try:
