@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import __main__ as bench_main
 from benchmarks.create_times import COMPONENT, DEFAULT_UNKNOWN, KUBERNETES_OBJECT, create_time
 from benchmarks.graph import DependencyGraph, Node
-from benchmarks.report import write_csv
+from benchmarks.report import Target, write_csv
 from benchmarks.stacks import estimate
 from benchmarks.sweep import catalog_replaced, synthetic_catalog
 from components import catalog as catalog_module
@@ -20,6 +21,7 @@ from components.catalog import load_catalog
 from components.gitops.appsets import ordered_services
 from tests.conftest import base_config
 from tools.plan.applications import application_rows
+from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan, RecordedResource
 
 SECONDS = {"vpc": 20.0, "subnet": 5.0, "cluster": 600.0, "pool": 180.0, "role": 7.0, "release": 150.0, "obj": 2.0}
@@ -160,3 +162,17 @@ def test_csv_rounds_floats_blanks_none_and_spells_booleans(tmp_path: Path) -> No
     assert rows == [["name", "seconds", "count", "met"], ["a", "0.1235", "3", "yes"], ["b", "1235.0", "", "no"]]
     with pytest.raises(ValueError, match="no rows"):
         write_csv(path, [])
+
+
+def test_a_missed_target_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    met = Target(target="one run < 2 s", measured="0.5 s", met=True)
+    missed = Target(target="sweep flat", measured="grows", met=False)
+    assert bench_main.report_targets([met]) == 0
+    assert bench_main.report_targets([met, missed]) == 1
+    assert "[MISSED] sweep flat: grows" in capsys.readouterr().out
+
+
+def test_a_run_writes_outside_the_tracked_docs_by_default() -> None:
+    out = bench_main.parser().parse_args([]).out.relative_to(PROJECT_DIR)
+    assert out.parts[0] == "out"
+    assert "/out/" in (PROJECT_DIR / ".gitignore").read_text().splitlines()

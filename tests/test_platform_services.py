@@ -18,7 +18,15 @@ from components.clusters.base import ClusterMetadata
 from components.config import ConfigError, load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
-from tests.conftest import CATALOG, SHIPPED_STACKS, argocd_release, assert_golden, base_config, raw_config
+from tests.conftest import (
+    CATALOG,
+    SHIPPED_STACKS,
+    argocd_release,
+    assert_golden,
+    base_config,
+    configured_repo_url,
+    raw_config,
+)
 from tests.strict_crd import problems
 from tools.gitops_init import PLATFORM_STARTER
 from tools.plan.applications import (
@@ -293,7 +301,7 @@ def test_hub_registration_labels(shipped_plans: dict[str, Plan]) -> None:
     annotations = cluster_secret(shipped_plans["mgmt"]).inputs["metadata"]["annotations"]
     assert annotations["server"] == "https://kubernetes.default.svc"
     assert annotations["account"] == "example-platform-mgmt"
-    assert annotations["gitops_repo_url"] == "https://github.com/example-org/platform-gitops"
+    assert annotations["gitops_repo_url"] == configured_repo_url("mgmt")
 
 
 def test_spoke_registration_defaults_tier_b_off() -> None:
