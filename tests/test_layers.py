@@ -29,8 +29,15 @@ def _within(name: str, package: str) -> bool:
     return name == package or name.startswith(f"{package}.")
 
 
-LEAVES = ("components.naming", "components.catalog", "components.pem", "components.hub_contract")
-"""Pure modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract."""
+LEAVES = (
+    "components.naming",
+    "components.catalog",
+    "components.pem",
+    "components.hub_contract",
+    "components.pulumi_seams",
+)
+"""Modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract, and the
+private parts of the Pulumi SDK."""
 
 
 def _trees(folder: Path) -> dict[str, ast.Module]:

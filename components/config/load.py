@@ -556,8 +556,10 @@ def load_stack_config(
 
 def pulumi_source() -> tuple[dict[str, Any], set[str]]:
     """The raw config map and secret keys of the running Pulumi program (language host or mocks)."""
-    from pulumi.runtime import config as runtime_config  # noqa: PLC0415 - only the program needs Pulumi
+    # Only the program needs Pulumi.
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+
+    from components.pulumi_seams import config_secret_keys  # noqa: PLC0415
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
-    return raw, secret_keys
+    return raw, config_secret_keys()
