@@ -233,7 +233,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         (
             "plain text",
             "pulumi config set --path --secret",
-            "'platform:gitCredentials[\"https://github.com/acme\"].password'",
+            '\'platform:gitCredentials["https://github.com/acme"]["password"]\'',
         ),
     ),
     (
@@ -280,6 +280,14 @@ BAD_STACK_FILES: list[tuple[str, str, tuple[str, ...]]] = [
         "a secure: value that is a number",
         "config:\n  platform:notificationsToken:\n    secure: 42\n",
         ("platform:notificationsToken:", "holds int", "ciphertext"),
+    ),
+    (
+        "a nested secure: value that is not ciphertext",
+        "config:\n  platform:gitCredentials:\n    https://github.com/acme:\n      password:\n        secure: ''\n",
+        (
+            "platform:gitCredentials.https://github.com/acme.password:",
+            'pulumi config set --path --secret \'platform:gitCredentials["https://github.com/acme"]["password"]\'',
+        ),
     ),
     (
         "an unquoted Kubernetes version",

@@ -127,10 +127,10 @@ def _unknown_top_level(values: Mapping[str, Any]) -> list[str]:
 
 
 # How to set each secret key. `gitCredentials` is a map of URL prefix to credential: its password is set with
-# `--path`, the prefix quoted in brackets because it holds dots (pulumi.com/docs/iac/cli/commands/pulumi_config_set).
+# `--path`, each part in brackets since the prefix holds dots (pulumi.com/docs/iac/cli/commands/pulumi_config_set).
 _SET_SECRET = {
     "gitCredentials": "pulumi config set --path --secret "
-    "'platform:gitCredentials[\"https://github.com/acme\"].password' <token>",
+    '\'platform:gitCredentials["https://github.com/acme"]["password"]\' <token>',
 }
 
 

@@ -30,7 +30,16 @@ class StackFileError(Exception):
         super().__init__("\n".join(lines))
 
 
-def _bad_secure(key: str, value: Any) -> list[str]:
+def _set_command(key: str, path: tuple[str | int, ...]) -> str:
+    """The `pulumi config set` line for a value at `path` inside `key`: nested ones take `--path`, each part in
+    brackets since a part may hold dots (pulumi.com/docs/iac/cli/commands/pulumi_config_set)."""
+    if not path:
+        return f"pulumi config set --secret {key} <value>"
+    parts = "".join(f"[{p}]" if isinstance(p, int) else f'["{p}"]' for p in path)
+    return f"pulumi config set --path --secret '{key}{parts}' <value>"
+
+
+def _bad_secure(key: str, value: Any, path: tuple[str | int, ...] = ()) -> list[str]:
     """One line per `secure:` value that is not Pulumi ciphertext; the value itself is never shown."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
@@ -38,13 +47,14 @@ def _bad_secure(key: str, value: Any) -> list[str]:
             if isinstance(secure, str) and _CIPHERTEXT.match(secure):
                 return []
             kind = type(secure).__name__ if not isinstance(secure, str) else "text that is not ciphertext"
+            name = ".".join([key, *map(str, path)])
             return [
-                f"{key}: `secure:` holds {kind}, not a value `pulumi config set --secret` wrote; allowed: the "
-                f"ciphertext it writes, so set it again with `pulumi config set --secret {key} <value>`"
+                f"{name}: `secure:` holds {kind}, not a value `pulumi config set --secret` wrote; allowed: the "
+                f"ciphertext it writes, so set it again with `{_set_command(key, path)}`"
             ]
-        return [line for k, v in value.items() for line in _bad_secure(f"{key}.{k}", v)]
+        return [line for k, v in value.items() for line in _bad_secure(key, v, (*path, str(k)))]
     if isinstance(value, list):
-        return [line for i, v in enumerate(value) for line in _bad_secure(f"{key}.{i}", v)]
+        return [line for i, v in enumerate(value) for line in _bad_secure(key, v, (*path, i))]
     return []
 
 
