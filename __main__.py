@@ -25,8 +25,10 @@ from components.gitops import (
 from components.gitserver import GitServer, GitServerArgs
 from components.sealed_secrets import SealedSecretsKey, SealedSecretsKeyArgs
 
+# Loaded once here and passed to whatever reads it (the benchmark swaps `components.catalog.load_catalog`).
+catalog = load_catalog()
 try:
-    config = load_stack_config(*pulumi_source(), stack=pulumi.get_stack())
+    config = load_stack_config(*pulumi_source(), catalog, stack=pulumi.get_stack())
 except ConfigError as error:
     # One line per problem, no traceback, and nothing registered yet.
     raise pulumi.RunError(str(error)) from None
@@ -42,7 +44,7 @@ async def main() -> None:
     # otherwise generate a key of its own that no rebuilt cluster gets back).
     sealing_key = SealedSecretsKey(
         "sealed-secrets",
-        SealedSecretsKeyArgs.from_config(config),
+        SealedSecretsKeyArgs.from_config(config, catalog),
         opts=pulumi.ResourceOptions(providers=[cluster.provider]),
     )
     # Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
@@ -64,9 +66,7 @@ async def main() -> None:
         )
         argocd = ArgoCd(
             "argocd",
-            ArgoCdArgs(
-                config=config, catalog=load_catalog(), repositories=git_server.repositories if git_server else ()
-            ),
+            ArgoCdArgs(config=config, catalog=catalog, repositories=git_server.repositories if git_server else ()),
             opts=pulumi.ResourceOptions(
                 provider=cluster.provider, depends_on=[cluster, *([git_server] if git_server else [])]
             ),
@@ -83,12 +83,15 @@ async def main() -> None:
             ClusterRegistrationArgs(
                 metadata=metadata,
                 config=config,
+                catalog=catalog,
                 hub=True,
                 depends_on=[sealing_key, pod_security, *crossplane_grants],
             ),
             opts=on_argocd,
         )
-        platform = PlatformServices("platform-services", PlatformServicesArgs(config=config), opts=on_argocd)
+        platform = PlatformServices(
+            "platform-services", PlatformServicesArgs(config=config, catalog=catalog), opts=on_argocd
+        )
         # Each domain's services and Crossplane claims come from its own repository; the seed created its AppProject.
         domains = [
             DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
@@ -110,6 +113,7 @@ async def main() -> None:
             ClusterRegistrationArgs(
                 metadata=cluster.metadata,
                 config=config,
+                catalog=catalog,
                 hub=False,
                 server=cluster.endpoint,
                 access=cluster.grant_argocd_access(hub),

@@ -21,7 +21,6 @@ import dataclasses
 import gc
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -113,28 +112,18 @@ def synthetic_catalog(shipped: Catalog, size: int) -> Catalog:
 
 @contextmanager
 def catalog_replaced(catalog: Catalog) -> Iterator[None]:
-    """Every `load_catalog` the program reaches returns `catalog` (the modules import the function by name)."""
+    """The program loads `catalog`: its `__main__.py` is the one place that loads the catalog, and it imports
+    `load_catalog` afresh on every run (tools/plan/runner.py runs it with runpy)."""
     original = catalog_module.load_catalog
 
     def replacement(path: Path = catalog_module.CATALOG_FILE) -> Catalog:
         return catalog
 
-    def holders(function: object) -> list[Any]:
-        # Only this project's modules: touching a provider SDK's lazy modules would import them.
-        return [
-            m
-            for name, m in list(sys.modules.items())
-            if name.split(".")[0] in {"components", "tools", "benchmarks"}
-            and getattr(m, "load_catalog", None) is function
-        ]
-
-    for module in holders(original):
-        module.load_catalog = replacement
+    catalog_module.load_catalog = replacement
     try:
         yield
     finally:
-        for module in holders(replacement):
-            module.load_catalog = original
+        catalog_module.load_catalog = original
 
 
 def _cluster_secrets(plan: Plan) -> list[RecordedResource]:

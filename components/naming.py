@@ -16,7 +16,6 @@ __all__ = [
     "MANAGED_BY",
     "PLATFORM_PROJECT",
     "POD_SECURITY_ENFORCE",
-    "application_name",
     "backstage_component",
     "check_dns_label",
     "cluster_name",
@@ -56,11 +55,6 @@ def check_dns_label(value: str) -> str:
 def namespace(project: str, env: str, service: str) -> str:
     """`payments-prod-api`: the namespace of a service of a project in one environment."""
     return check_dns_label(f"{project}-{env}-{service}")
-
-
-def application_name(component: str, env: str) -> str:
-    """`gateway-api-prod`: an Argo CD Application is named after its component and environment."""
-    return check_dns_label(f"{component}-{env}")
 
 
 def backstage_component(project: str, service: str) -> str:

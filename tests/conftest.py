@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
-from tools.plan.plan import plan_stack, shipped_stacks
+from components.catalog import load_catalog
+from tools.plan.plan import plan_stack, shipped_stacks, stack_file
 from tools.plan.runner import Plan, RecordedResource, run_program
+from tools.plan.stackfile import read_stack_file
 
 SHIPPED_STACKS = shipped_stacks()
+CATALOG = load_catalog()
+"""The shipped service catalog, as the program loads it."""
 
 
 def raw_config(values: Mapping[str, Any]) -> dict[str, str]:
@@ -58,6 +62,13 @@ def base_config(cloud: str = "gcp", env: str = "dev", **overrides: Any) -> dict[
         del config["region"]
     config.update(overrides)
     return config
+
+
+def configured_repo_url(stack: str) -> str:
+    """The platform repository a shipped stack file names: `python -m tools.gitops_init --repo-url` rewrites it,
+    as the README says to, so tests read it rather than spell the example URL."""
+    raw, _ = read_stack_file(stack_file(stack))
+    return json.loads(raw["platform:gitops"])["repoUrl"]
 
 
 def secret_keys_of(values: Mapping[str, Any]) -> list[str]:

@@ -92,6 +92,7 @@ def test_disabled_service_disappears_from_that_cluster_only(run_config: Callable
     spoke_config = load_stack_config(
         raw_config(base_config("existing", "dev", services={"kong": {"enabled": False}})),
         secret_keys_of({}),
+        CATALOG,
     )
     metadata = ClusterMetadata(
         cloud="aws",
@@ -103,7 +104,9 @@ def test_disabled_service_disappears_from_that_cluster_only(run_config: Callable
         load_balancer="aws-nlb",
         oidc_issuer_url="",
     )
-    labels = cluster_registration(metadata, spoke_config, server="https://dev.example", hub=False).labels
+    labels = cluster_registration(
+        metadata, spoke_config, server="https://dev.example", hub=False, catalog=CATALOG
+    ).labels
     spoke = {
         "name": "cluster-dev",
         "server": "https://dev.example",

@@ -15,7 +15,7 @@ from components.argocd import RELEASE_IGNORED_CHANGES, SYNC_POLICY
 from components.argocd.bootstrap import ADMIN_PASSWORD_CHANGE_SECRET
 from components.argocd.credentials import admin_password_hash
 from components.catalog import load_catalog
-from tests.conftest import argocd_release, base_config, one
+from tests.conftest import argocd_release, base_config, configured_repo_url, one
 from tools.plan.mocks.kubernetes import CREATION_TIMESTAMP
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
 from tools.plan.writer import HELM_RELEASE, write_plan
@@ -238,7 +238,7 @@ def test_self_application_deploys_the_same_chart_version_and_values(shipped_plan
         assert helm["ignoreMissingValueFiles"] is False
         assert values_source == {
             # local reads the platform repository its in-cluster Git server serves.
-            "repoURL": "https://github.com/example-org/platform-gitops"
+            "repoURL": configured_repo_url("mgmt")
             if stack == "mgmt"
             else "http://forgejo-http.platform-local-gitserver.svc.cluster.local:3000/platform/platform-gitops.git",
             "targetRevision": "main",

@@ -23,7 +23,7 @@ import yaml
 
 from components.argocd.values import ARGOCD_IMAGE_TAG, HA_REPLICAS, argocd_values
 from components.config import ConfigError, StackConfig, load_stack_config
-from tests.conftest import argocd_release, assert_golden, base_config, raw_config, secret_keys_of
+from tests.conftest import CATALOG, argocd_release, assert_golden, base_config, raw_config, secret_keys_of
 from tests.strict_crd import SCHEMA_DIR
 from tests.test_argocd_bootstrap import FULL_CONFIGS, SECRETS
 from tools.plan.plan import PROJECT_DIR
@@ -52,7 +52,7 @@ COMPONENTS = ("controller", "server", "repoServer", "applicationSet")
 
 
 def stack_config(values: Mapping[str, Any]) -> StackConfig:
-    return load_stack_config(raw_config(values), secret_keys_of(values))
+    return load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
 
 
 def env_config(env: str) -> StackConfig:
@@ -420,10 +420,10 @@ def shipped_config(stack: str) -> StackConfig:
     """A shipped stack's config as the plan reads it: unset secrets become masked placeholders."""
     raw, secret_keys = read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
     try:
-        return load_stack_config(raw, secret_keys)
+        return load_stack_config(raw, secret_keys, CATALOG)
     except ConfigError as error:
         raw.update(dict.fromkeys(error.missing_secrets, PLACEHOLDER))
-        return load_stack_config(raw, [*secret_keys, *error.missing_secrets])
+        return load_stack_config(raw, [*secret_keys, *error.missing_secrets], CATALOG)
 
 
 @pytest.mark.parametrize("stack", ["local", "mgmt"])

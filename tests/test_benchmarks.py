@@ -4,19 +4,24 @@ the synthetic catalog and the CSV output. The measurements themselves run in `py
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from benchmarks import __main__ as bench_main
 from benchmarks.create_times import COMPONENT, DEFAULT_UNKNOWN, KUBERNETES_OBJECT, create_time
 from benchmarks.graph import DependencyGraph, Node
-from benchmarks.report import write_csv
+from benchmarks.report import Target, write_csv
 from benchmarks.stacks import estimate
 from benchmarks.sweep import catalog_replaced, synthetic_catalog
+from components import catalog as catalog_module
 from components.catalog import load_catalog
-from components.gitops import appsets
 from components.gitops.appsets import ordered_services
+from tests.conftest import base_config
+from tools.plan.applications import application_rows
+from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan, RecordedResource
 
 SECONDS = {"vpc": 20.0, "subnet": 5.0, "cluster": 600.0, "pool": 180.0, "role": 7.0, "release": 150.0, "obj": 2.0}
@@ -130,12 +135,15 @@ def test_synthetic_catalog_keeps_the_shipped_waves() -> None:
     assert {s.tier for s in grown.services.values() if s.name.startswith("synthetic-")} == {"A", "B"}
 
 
-def test_catalog_replaced_reaches_importers_and_restores() -> None:
-    original = appsets.load_catalog
+def test_catalog_replaced_reaches_the_program_and_restores(run_config: Callable[..., Plan]) -> None:
+    original = catalog_module.load_catalog
     grown = synthetic_catalog(load_catalog(), 30)
     with catalog_replaced(grown):
-        assert appsets.load_catalog() is grown
-    assert appsets.load_catalog is original
+        rows = application_rows(run_config(base_config("existing", "mgmt")))
+    assert catalog_module.load_catalog is original
+    synthetic = {name for name in grown.services if name.startswith("synthetic-")}
+    assert synthetic
+    assert synthetic <= {row["service"] for row in rows}
 
 
 @dataclass(frozen=True)
@@ -154,3 +162,17 @@ def test_csv_rounds_floats_blanks_none_and_spells_booleans(tmp_path: Path) -> No
     assert rows == [["name", "seconds", "count", "met"], ["a", "0.1235", "3", "yes"], ["b", "1235.0", "", "no"]]
     with pytest.raises(ValueError, match="no rows"):
         write_csv(path, [])
+
+
+def test_a_missed_target_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    met = Target(target="one run < 2 s", measured="0.5 s", met=True)
+    missed = Target(target="sweep flat", measured="grows", met=False)
+    assert bench_main.report_targets([met]) == 0
+    assert bench_main.report_targets([met, missed]) == 1
+    assert "[MISSED] sweep flat: grows" in capsys.readouterr().out
+
+
+def test_a_run_writes_outside_the_tracked_docs_by_default() -> None:
+    out = bench_main.parser().parse_args([]).out.relative_to(PROJECT_DIR)
+    assert out.parts[0] == "out"
+    assert "/out/" in (PROJECT_DIR / ".gitignore").read_text().splitlines()

@@ -81,7 +81,6 @@ def test_exact_versions_are_accepted(version: str) -> None:
 
 def test_oci_repository_becomes_a_scheme_less_argo_cd_repo_url() -> None:
     chart = ChartSource(repository="oci://quay.io/jetstack/charts", name="cert-manager", version="v1.21.1")
-    assert chart.is_oci
     assert chart.argocd_repo_url == "quay.io/jetstack/charts"
 
 

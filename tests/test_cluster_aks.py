@@ -17,7 +17,7 @@ from components.clusters import ClusterArgs
 from components.clusters.aks import AKS_SERVER_APP_ID, AksCluster, cluster_ca, config_errors
 from components.config import ConfigError, load_stack_config
 from components.config.model import ClusterSettings
-from tests.conftest import base_config, one, raw_config, secret_keys_of
+from tests.conftest import CATALOG, base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import PlatformMocks
 from tools.plan.mocks.azure import CA_DATA, SUBSCRIPTION_ID, TENANT_ID
 from tools.plan.mocks.stacks import HUB_STACKS
@@ -444,7 +444,7 @@ def test_machine_type_of_another_cloud_is_rejected() -> None:
     pools = {**CUSTOM_POOLS, "general": {"machineType": "m6i.large", "minSize": 1, "maxSize": 3}}
     config = azure_config("dev", nodePools=pools)
     with pytest.raises(ConfigError) as raised:
-        load_stack_config(raw_config(config))
+        load_stack_config(raw_config(config), (), CATALOG)
     assert any(
         line.startswith("platform:cluster.nodePools.general.machineType:") and "'m6i.large'" in line
         for line in raised.value.lines
@@ -478,7 +478,7 @@ def test_settings_aks_would_refuse_are_named(pools: dict[str, Any], vnet: str | 
 
 def test_the_default_settings_pass() -> None:
     values = azure_config("prod")
-    config = load_stack_config(raw_config(values), secret_keys_of(values))
+    config = load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
     assert config_errors(config.cluster) == []
 
 
@@ -512,7 +512,7 @@ def test_cluster_ca_is_taken_from_the_user_kubeconfig_only() -> None:
 def test_metadata_for_the_argo_cd_registration() -> pulumi.Output[None]:
     pulumi.runtime.set_mocks(PlatformMocks(), project="platform", stack="prod", preview=False)
     config = azure_config("prod")
-    args = ClusterArgs.from_config(load_stack_config(raw_config(config), secret_keys_of(config)))
+    args = ClusterArgs.from_config(load_stack_config(raw_config(config), secret_keys_of(config), CATALOG))
     cluster = AksCluster(args.name, args)
     metadata = cluster.metadata
     assert (metadata.cloud, metadata.region, metadata.env) == ("azure", "westeurope", "prod")

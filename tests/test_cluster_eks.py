@@ -12,7 +12,7 @@ import pytest
 from components.clusters import ClusterArgs
 from components.clusters.eks import CONTROL_PLANE_LOG_TYPES, EksCluster, ami_type, split_vpc
 from components.config import ConfigError, load_stack_config
-from tests.conftest import base_config, one, raw_config, secret_keys_of
+from tests.conftest import CATALOG, base_config, one, raw_config, secret_keys_of
 from tools.plan import mocks
 from tools.plan.mocks import PlatformMocks
 from tools.plan.mocks.stacks import HUB_STACKS
@@ -330,7 +330,7 @@ def test_node_groups_follow_the_configured_pools(custom_pools: Plan) -> None:
 def test_metadata_for_the_argo_cd_registration() -> pulumi.Output[None]:
     pulumi.runtime.set_mocks(PlatformMocks(), project="platform", stack="prod", preview=False)
     config = eks_config("prod")
-    cluster_args = ClusterArgs.from_config(load_stack_config(raw_config(config), secret_keys_of(config)))
+    cluster_args = ClusterArgs.from_config(load_stack_config(raw_config(config), secret_keys_of(config), CATALOG))
     cluster = EksCluster(cluster_args.name, cluster_args)
     metadata = cluster.metadata
     assert (metadata.cloud, metadata.region, metadata.env, metadata.cluster_name) == (
@@ -440,7 +440,7 @@ def test_every_aws_resource_is_tagged(plans: dict[str, Plan], env: str) -> None:
 def test_a_machine_type_of_another_cloud_is_refused() -> None:
     config = eks_config("dev", nodePools={"general": {"machineType": "e2-standard-4", "minSize": 1, "maxSize": 2}})
     with pytest.raises(ConfigError, match=r"platform:cluster\.nodePools\.general\.machineType: 'e2-standard-4'"):
-        load_stack_config(raw_config(config))
+        load_stack_config(raw_config(config), (), CATALOG)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load_stack_config
-from tests.conftest import base_config, one, raw_config
+from tests.conftest import CATALOG, base_config, one, raw_config
 from tools.plan.mocks.gcp import address_ip, dns_endpoint, project_number
 from tools.plan.mocks.stacks import HUB_STACKS
 from tools.plan.plan import plan_stack
@@ -456,7 +456,7 @@ def test_endpoint_and_oidc_issuer(env_plan: tuple[str, Plan]) -> None:
 def test_machine_type_of_another_cloud_is_rejected() -> None:
     config = gcp_config("dev", nodePools={"general": {"machineType": "m6i.large", "minSize": 1, "maxSize": 2}})
     with pytest.raises(ConfigError) as error:
-        load_stack_config(raw_config(config))
+        load_stack_config(raw_config(config), (), CATALOG)
     assert any(
         line.startswith("platform:cluster.nodePools.general.machineType:") and "m6i.large" in line
         for line in error.value.lines

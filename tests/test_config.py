@@ -3,17 +3,22 @@ bad value and what is allowed; and the per-environment defaults. No mocks, no Pu
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.config import ConfigError, load_stack_config
-from tests.conftest import base_config, raw_config
+from tests.conftest import CATALOG, base_config, raw_config
+from tools.plan.__main__ import main as plan_main
+from tools.plan.plan import PROJECT_DIR
 
 
 def load(values: dict[str, Any], secret_keys: tuple[str, ...] | None = None):
     keys = secret_keys if secret_keys is not None else tuple(f"platform:{k}" for k in values if k[0].islower())
-    return load_stack_config(raw_config(values), keys)
+    return load_stack_config(raw_config(values), keys, CATALOG)
 
 
 def nested(config: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -186,6 +191,52 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("spoke", "mgmt"),
     ),
     (
+        "a Kubernetes version YAML read as a number",
+        nested(GCP_DEV, "cluster.kubernetesVersion", 1.3),
+        None,
+        "platform:cluster.kubernetesVersion",
+        ("1.3", "a number", 'quote it, e.g. kubernetesVersion: "1.30"'),
+    ),
+    (
+        "a bad env hides no other mistake",
+        nested({**GCP_DEV, "env": "qa"}, "cluster.kubernetesVersion", "v1.33-latest"),
+        None,
+        "platform:cluster.kubernetesVersion",
+        ("'v1.33-latest'", "1.MINOR"),
+    ),
+    (
+        "an unknown GCP region",
+        {**GCP_DEV, "region": "europe-west99"},
+        None,
+        "platform:region",
+        ("'europe-west99'", "not a gcp region", "components/config/regions.yaml"),
+    ),
+    (
+        "an unknown AWS region",
+        {**AWS_PROD, "region": "eu-west-9"},
+        None,
+        "platform:region",
+        ("'eu-west-9'", "not a aws region", "regions.yaml", "eu-west-1"),
+    ),
+    (
+        "an Azure location spelled with a dash",
+        {**base_config("azure", "dev"), "region": "west-europe"},
+        None,
+        "platform:region",
+        ("'west-europe'", "did you mean 'westeurope'"),
+    ),
+    (
+        "git credentials in plain text",
+        {**GCP_DEV, "gitCredentials": {"https://github.com/acme": {"password": "x"}}},
+        (),
+        "platform:gitCredentials",
+        (
+            "plain text",
+            "pulumi config set --path --secret",
+            '\'platform:gitCredentials["https://github.com/acme"]["password"]\'',
+        ),
+    ),
+    (
         "an existing cluster without its context",
         {**base_config("existing", "local"), "cluster": {"existing": {}}},
         None,
@@ -211,6 +262,67 @@ def test_bad_config_is_refused_with_one_line_naming_the_key(
     assert all("\n" not in line for line in lines)
     for word in words:
         assert word in matching[0], f"{word!r} missing from {matching[0]!r}"
+
+
+# Mistakes in the stack file itself, run through the plan CLI: (case, file text, words the one line must carry).
+BAD_STACK_FILES: list[tuple[str, str, tuple[str, ...]]] = [
+    (
+        "YAML syntax error",
+        "config:\n  platform:env: dev\n  platform:cloud: gcp\n    platform:region: europe-west1\n",
+        ("Pulumi.bad.yaml:4:", "not valid YAML", "mapping values are not allowed"),
+    ),
+    (
+        "a secure: value that is not ciphertext",
+        "config:\n  platform:argocdAdminPassword:\n    secure: hunter2 !\n",
+        ("platform:argocdAdminPassword:", "`secure:`", "pulumi config set --secret platform:argocdAdminPassword"),
+    ),
+    (
+        "a secure: value that is a number",
+        "config:\n  platform:notificationsToken:\n    secure: 42\n",
+        ("platform:notificationsToken:", "holds int", "ciphertext"),
+    ),
+    (
+        "a nested secure: value that is not ciphertext",
+        "config:\n  platform:gitCredentials:\n    https://github.com/acme:\n      password:\n        secure: ''\n",
+        (
+            "platform:gitCredentials.https://github.com/acme.password:",
+            'pulumi config set --path --secret \'platform:gitCredentials["https://github.com/acme"]["password"]\'',
+        ),
+    ),
+    (
+        "an unquoted Kubernetes version",
+        "config:\n  platform:env: dev\n  platform:cluster:\n    kubernetesVersion: 1.30\n",
+        ("platform:cluster.kubernetesVersion: 1.3", "quote it"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), [c[1:] for c in BAD_STACK_FILES], ids=[c[0] for c in BAD_STACK_FILES])
+def test_bad_stack_file_is_refused_by_the_plan_with_one_line_and_exit_2(
+    text: str, words: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = tmp_path / "Pulumi.bad.yaml"
+    stack_file.write_text(text)
+    code = plan_main(["--stack", "bad", "--config-file", str(stack_file), "--out", str(tmp_path / "plan")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "hunter2" not in err
+    matching = [line for line in err.splitlines() if all(word in line for word in words)]
+    assert matching, f"no line carries {words}: {err}"
+
+
+def test_the_plan_outside_the_virtualenv_says_how_to_run_it() -> None:
+    # `-S` leaves out site-packages, as a system Python without the project's packages would.
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "tools.plan", "--stack", "dev", "--out", "plan/dev"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "ModuleNotFoundError" not in done.stderr
+    assert "make plan STACK=<stack>" in done.stderr and ".venv/bin/activate" in done.stderr
 
 
 def test_secret_values_are_never_echoed_in_errors() -> None:
@@ -267,7 +379,7 @@ def test_config_is_immutable() -> None:
 def test_a_stack_named_after_one_env_cannot_be_configured_as_another(stack: str, env: str) -> None:
     values = base_config("aws", env)
     with pytest.raises(ConfigError) as caught:
-        load_stack_config(raw_config(values), tuple(f"platform:{k}" for k in values), stack=stack)
+        load_stack_config(raw_config(values), tuple(f"platform:{k}" for k in values), CATALOG, stack=stack)
     assert len(caught.value.lines) == 1
     line = caught.value.lines[0]
     assert line.startswith("platform:env:") and repr(env) in line and repr(stack) in line, line
@@ -277,7 +389,7 @@ def test_a_stack_named_after_one_env_cannot_be_configured_as_another(stack: str,
 def test_a_stack_may_be_named_after_its_env_or_after_none(stack: str, env: str) -> None:
     values = base_config("aws", env)
     keys = tuple(f"platform:{k}" for k in values)
-    assert load_stack_config(raw_config(values), keys, stack=stack).env == env
+    assert load_stack_config(raw_config(values), keys, CATALOG, stack=stack).env == env
 
 
 def test_the_program_refuses_a_prod_stack_configured_as_local_before_registering_anything() -> None:

@@ -16,8 +16,8 @@ from components.argocd import SYNC_POLICY
 from components.argocd.projects import domain_envs, domain_project
 from components.config import load_stack_config
 from components.gitops.domains import claims_appset, services_appset
-from components.naming import application_name, backstage_component, namespace
-from tests.conftest import base_config, raw_config, secret_keys_of
+from components.naming import namespace
+from tests.conftest import CATALOG, base_config, raw_config, secret_keys_of
 from tests.strict_crd import problems
 from tests.test_argocd_bootstrap import APP_PROJECT, DOMAINS, named
 from tools.plan.applications import (
@@ -40,7 +40,7 @@ HUB_ENVS = ("dev", "staging", "prod")
 
 
 def config_of(values: dict[str, Any]) -> Any:
-    return load_stack_config(raw_config(values), secret_keys_of(values))
+    return load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
 
 
 def domain_appsets(plan: Plan, domain: str) -> dict[str, dict[str, Any]]:
@@ -193,7 +193,7 @@ def test_every_service_folder_goes_to_the_cluster_of_its_env(run_config: RunConf
     for application in services:
         env = application["metadata"]["labels"]["env"]
         spec = application["spec"]
-        assert application["metadata"]["name"] == application_name(backstage_component("payments", "api"), env)
+        assert application["metadata"]["name"] == f"payments-api-{env}"
         assert spec["destination"] == {
             "server": f"https://{env}.example",
             "namespace": namespace("payments", env, "api"),

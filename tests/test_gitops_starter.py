@@ -58,10 +58,10 @@ def disabled_layers() -> set[str]:
     for stack in SHIPPED_STACKS:
         raw, secret_keys = read_stack_file(stack_file(stack))
         try:
-            config = load_stack_config(raw, secret_keys)
+            config = load_stack_config(raw, secret_keys, CATALOG)
         except ConfigError as error:  # secrets a plan stands in for, as tools/plan does
             raw.update(dict.fromkeys(error.missing_secrets, PLACEHOLDER))
-            config = load_stack_config(raw, [*secret_keys, *error.missing_secrets])
+            config = load_stack_config(raw, [*secret_keys, *error.missing_secrets], CATALOG)
         for name, override in config.services.items():
             if override.enabled is False:
                 layers.update(f.removeprefix("$values/") for f in value_files(config, name))

@@ -21,7 +21,7 @@ from components.config import ConfigError, load_stack_config
 from components.gitserver import SEED_IMAGE, SEED_SCRIPT
 from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG
 from components.gitserver.seed import folder_files, seed_archive, seeds_digest
-from tests.conftest import base_config, raw_config
+from tests.conftest import CATALOG, base_config, raw_config
 from tools.local.gitserver_keys import FIXTURE, values_keys
 from tools.plan.applications import rendered_applications
 from tools.plan.runner import SECRET_MASK, Plan, RecordedResource
@@ -35,7 +35,7 @@ del LOCAL["gitops"]
 
 
 def load(values: dict[str, Any]):
-    return load_stack_config(raw_config(values), ())
+    return load_stack_config(raw_config(values), (), CATALOG)
 
 
 def named(plan: Plan, type_token: str, name: str) -> RecordedResource:

@@ -13,7 +13,7 @@ import yaml
 from components.argocd.values import argocd_values
 from components.config import ConfigError, load_stack_config
 from components.config.load import DEFAULTS_FILE
-from tests.conftest import base_config, raw_config, secret_keys_of
+from tests.conftest import CATALOG, base_config, raw_config, secret_keys_of
 from tools.plan.runner import Plan
 
 Run = Callable[..., Plan]
@@ -129,7 +129,7 @@ def test_configured_roles_replace_the_defaults(run_config: Run) -> None:
 
 
 def load(values: dict[str, Any]) -> Any:
-    return load_stack_config(raw_config(values), secret_keys_of(values))
+    return load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "aws", "azure"])

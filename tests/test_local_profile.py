@@ -13,7 +13,7 @@ import yaml
 
 from components.argocd.values import argocd_url
 from components.config import load_stack_config
-from tests.conftest import base_config, raw_config
+from tests.conftest import CATALOG, base_config, raw_config
 from tools.local import budget
 from tools.local.budget import BUDGET_CPU_MILLI, BUDGET_MEMORY_MI, NODE, cpu_milli, lines, local_config, memory_mi
 from tools.plan.runner import Plan
@@ -62,7 +62,7 @@ def test_a_heavier_starter_value_breaks_the_budget(tmp_path: Path, monkeypatch: 
 def test_turning_a_heavy_service_on_must_size_it_first() -> None:
     raw, secret_keys = read_stack_file(PROJECT / "Pulumi.local.yaml")
     raw["platform:services"] = json.dumps({"ollama": {"enabled": True}})
-    on = load_stack_config(raw, secret_keys)
+    on = load_stack_config(raw, secret_keys, CATALOG)
     with pytest.raises(KeyError, match=r"ollama: enabled on cluster-local but not sized in tools/local/requests\.yaml"):
         lines(on)
 
@@ -85,11 +85,13 @@ def test_quantities_read_as_kubernetes_writes_them() -> None:
 
 
 def test_heavy_services_are_off_on_local_only() -> None:
-    local = load_stack_config(raw_config(base_config("existing", "local")), ())
+    local = load_stack_config(raw_config(base_config("existing", "local")), (), CATALOG)
     assert {name for name, o in local.services.items() if o.enabled is False} == HEAVY
-    mgmt = load_stack_config(raw_config(base_config("existing", "mgmt")), ["platform:argocdOidcClientSecret"])
+    mgmt = load_stack_config(raw_config(base_config("existing", "mgmt")), ["platform:argocdOidcClientSecret"], CATALOG)
     assert not mgmt.services
-    again = load_stack_config(raw_config(base_config("existing", "local", services={"ollama": {"enabled": True}})), ())
+    again = load_stack_config(
+        raw_config(base_config("existing", "local", services={"ollama": {"enabled": True}})), (), CATALOG
+    )
     assert again.service_enabled("ollama", default=True)
 
 

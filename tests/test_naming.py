@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from components.naming import (
-    application_name,
     check_dns_label,
     cluster_name,
     fixed_namespace_labels,
@@ -16,7 +15,6 @@ from components.naming import (
 
 def test_the_brief_example() -> None:
     assert namespace("payments", "prod", "api") == "payments-prod-api"
-    assert application_name("gateway-api", "prod") == "gateway-api-prod"
     assert cluster_name("prod") == "cluster-prod"
 
 

@@ -127,6 +127,9 @@ def test_cli_reports_bad_config_in_one_line_per_problem(tmp_path: Path) -> None:
     assert lines == [
         "error: platform:regoin: unknown key (did you mean 'region'?); allowed: " + lines[0].split("allowed: ")[1],
         "error: platform:env: 'qa' is not allowed; expected one of local, mgmt, dev, staging, prod",
+        # A bad env hides no other mistake.
+        "error: platform:cluster: is required but not set",
+        "error: platform:gitops: is required but not set",
     ]
     assert not out.exists()
 

@@ -12,12 +12,21 @@ from typing import Any
 import pytest
 import yaml
 
+from components import catalog as catalog_module
 from components.catalog import Catalog, load_catalog
 from components.clusters.base import ClusterMetadata
 from components.config import ConfigError, load_stack_config
 from components.gitops import appsets, registration
 from components.gitops.registration import cluster_registration, enable_label
-from tests.conftest import SHIPPED_STACKS, argocd_release, assert_golden, base_config, raw_config
+from tests.conftest import (
+    CATALOG,
+    SHIPPED_STACKS,
+    argocd_release,
+    assert_golden,
+    base_config,
+    configured_repo_url,
+    raw_config,
+)
 from tests.strict_crd import problems
 from tools.gitops_init import PLATFORM_STARTER
 from tools.plan.applications import (
@@ -252,7 +261,7 @@ def test_a_cluster_named_like_an_env_is_refused() -> None:
     config = base_config("aws", "dev")
     config["cluster"] = {**config["cluster"], "name": "prod"}
     with pytest.raises(ConfigError, match=r"cluster\.name.*'prod' is an environment's name"):
-        load_stack_config(raw_config(config), [])
+        load_stack_config(raw_config(config), [], CATALOG)
 
 
 def replay(rows: list[dict[str, Any]], unhealthy: set[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -319,13 +328,15 @@ def test_hub_registration_labels(shipped_plans: dict[str, Plan]) -> None:
     annotations = cluster_secret(shipped_plans["mgmt"]).inputs["metadata"]["annotations"]
     assert annotations["server"] == "https://kubernetes.default.svc"
     assert annotations["account"] == "example-platform-mgmt"
-    assert annotations["gitops_repo_url"] == "https://github.com/example-org/platform-gitops"
+    assert annotations["gitops_repo_url"] == configured_repo_url("mgmt")
 
 
 def test_spoke_registration_defaults_tier_b_off() -> None:
-    config = load_stack_config(raw_config(base_config("existing", "dev", services={"loki": {"enabled": True}})), [])
+    config = load_stack_config(
+        raw_config(base_config("existing", "dev", services={"loki": {"enabled": True}})), [], CATALOG
+    )
     metadata = ClusterMetadata("existing", "local", "dev", "cluster-dev", "", "standard", "none", "")
-    labels = cluster_registration(metadata, config, server="https://x", hub=False).labels
+    labels = cluster_registration(metadata, config, server="https://x", hub=False, catalog=CATALOG).labels
     for service in load_catalog().services.values():
         expected = service.tier == "A" or service.name == "loki"
         assert labels[enable_label(service.name)] == str(expected).lower(), service.name
@@ -346,8 +357,8 @@ def test_resource_count_does_not_grow_with_services(
 ) -> None:
     config = base_config("existing", "mgmt")
     before = run_config(config)
-    monkeypatch.setattr(appsets, "load_catalog", lambda: bigger_catalog(12))
-    monkeypatch.setattr(registration, "load_catalog", lambda: bigger_catalog(12))
+    # The program loads the catalog once (__main__.py) and passes it on.
+    monkeypatch.setattr(catalog_module, "load_catalog", lambda: bigger_catalog(12))
     after = run_config(config)
     assert sorted((r.type, r.name) for r in after.resources) == sorted((r.type, r.name) for r in before.resources)
     assert len(application_rows(after)) == len(application_rows(before)) + 12

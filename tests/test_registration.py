@@ -12,11 +12,11 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import rpc
 
 from components.clusters import ExecAuth
 from components.gitops.hub import HUB_OUTPUT_VERSION
 from components.gitops.registration import enable_label
+from components.pulumi_seams import secret
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import aws as aws_mocks
 from tools.plan.mocks import stacks
@@ -133,7 +133,7 @@ def test_an_undecryptable_hub_output_is_told_apart_from_a_missing_one(
 ) -> None:
     # The engine elides a secret it cannot decrypt but still lists its name among the secret outputs.
     outputs = stand_in_outputs(HUB)
-    outputs["hub"] = {rpc._special_sig_key: rpc._special_secret_sig, "value": None}
+    outputs["hub"] = secret(None)
     monkeypatch.setitem(HUB_STACKS, "acme/platform/sealed", HUB)
     monkeypatch.setattr(stacks, "stand_in_outputs", lambda facts: outputs)
     with pytest.raises(pulumi.RunError) as raised:

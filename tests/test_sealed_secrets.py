@@ -18,9 +18,9 @@ from components.catalog import load_catalog
 from components.config import ConfigError, load_stack_config
 from components.config.model import UNREADABLE_SECRET
 from components.gitops import appsets
+from components.pem import KeyPairError, read_certificate, read_private_key
 from components.sealed_secrets import KEY_LABEL, check_key_pair, controller_namespace, namespace_labels
-from components.sealed_secrets.pem import KeyPairError, read_certificate, read_private_key
-from tests.conftest import SHIPPED_STACKS, base_config, one, raw_config, secret_keys_of
+from tests.conftest import CATALOG, SHIPPED_STACKS, base_config, one, raw_config, secret_keys_of
 from tests.sealing_keys import KeyPair, key_pair
 from tools.plan.gotemplate import render_tree
 from tools.plan.mocks.tls import MOCK_CERTIFICATE, MOCK_PRIVATE_KEY
@@ -58,7 +58,7 @@ def env_of(stack: str) -> str:
 
 
 def load(values: dict[str, Any], secret: bool = True) -> Any:
-    return load_stack_config(raw_config(values), secret_keys_of(values) if secret else [])
+    return load_stack_config(raw_config(values), secret_keys_of(values) if secret else [], CATALOG)
 
 
 def refusal(values: dict[str, Any], secret: bool = True) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.clusters.base import FEDERATED_TOKEN_AUDIENCES, FederatedToken
+from components.hub_contract import FEDERATED_TOKEN_AUDIENCES, FederatedToken
 
 __all__ = [
     "ARGOCD_SPOKE_SERVICE_ACCOUNTS",

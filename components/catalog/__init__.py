@@ -90,10 +90,6 @@ class ChartSource(_Model):
         return check_pinned_version(value)
 
     @property
-    def is_oci(self) -> bool:
-        return self.repository.startswith("oci://")
-
-    @property
     def argocd_repo_url(self) -> str:
         """The `repoURL` an Argo CD Helm source takes: an OCI registry path without its scheme, because Argo CD
         3.4 treats an `oci://` repoURL as a plain OCI artifact and ignores `chart` (docs/user-guide/helm.md)."""

@@ -544,10 +544,6 @@ class AksCluster(Cluster):
         ]
         return WorkloadIdentity(
             identity=identity.client_id,
-            service_account_annotations={
-                "azure.workload.identity/client-id": identity.client_id,
-                "azure.workload.identity/tenant-id": self._client.tenant_id,
-            },
             grants=[identity, *credentials, *assignments],
         )
 

@@ -850,7 +850,6 @@ class EksCluster(Cluster):
         ]
         return WorkloadIdentity(
             identity=role.arn,
-            service_account_annotations={"eks.amazonaws.com/role-arn": role.arn},
             grants=[role, *attachments],
         )
 

@@ -611,6 +611,5 @@ class GkeCluster(Cluster):
         )
         return WorkloadIdentity(
             identity=account.email,
-            service_account_annotations={"iam.gke.io/gcp-service-account": account.email},
             grants=[account, *grants],
         )

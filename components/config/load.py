@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from components.catalog import Catalog, load_catalog
+from components.catalog import Catalog
 from components.config.model import (
     CLOUDS,
     ENVIRONMENTS,
@@ -40,12 +40,14 @@ __all__ = [
     "load_stack_config",
     "pulumi_source",
     "seed_folder",
+    "set_secret_hint",
 ]
 
 NAMESPACE = "platform"
 # Config of the providers themselves (`gcp:project`, `aws:region`, ...) is theirs to check.
 PROVIDER_NAMESPACES = frozenset({"pulumi", "gcp", "aws", "azure-native", "kubernetes"})
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+REGIONS_FILE = Path(__file__).with_name("regions.yaml")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where `pulumi up` runs the program; relative seed folders of `gitServer` start here."""
 SEED_MAX_BYTES = 512 * 1024
@@ -125,10 +127,22 @@ def _unknown_top_level(values: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+# How to set each secret key. `gitCredentials` is a map of URL prefix to credential: its password is set with
+# `--path`, each part in brackets since the prefix holds dots (pulumi.com/docs/iac/cli/commands/pulumi_config_set).
+_SET_SECRET = {
+    "gitCredentials": "pulumi config set --path --secret "
+    '\'platform:gitCredentials["https://github.com/acme"]["password"]\' <token>',
+}
+
+
+def set_secret_hint(key: str) -> str:
+    """The `pulumi config set` command line that stores `key` encrypted."""
+    return _SET_SECRET.get(key, f"pulumi config set --secret {_key([key])} <value>")
+
+
 def _plain_secrets(values: Mapping[str, Any], secret_keys: set[str]) -> list[str]:
     return [
-        f"{_key([key])}: is plain text but must be a secret; set it with "
-        f"`pulumi config set --secret {_key([key])} <value>`"
+        f"{_key([key])}: is plain text but must be a secret; set it with `{set_secret_hint(key)}`"
         for key in values
         if key in SECRET_KEYS and f"{NAMESPACE}:{key}" not in secret_keys
     ]
@@ -162,6 +176,23 @@ def _stack_name_check(env: Any, stack: str | None) -> list[str]:
 @cache
 def _defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS_FILE.read_text())
+
+
+@cache
+def _regions() -> dict[str, frozenset[str]]:
+    return {cloud: frozenset(names) for cloud, names in yaml.safe_load(REGIONS_FILE.read_text()).items()}
+
+
+def _region_error(cloud: str, region: str) -> str | None:
+    known = _regions()[cloud]
+    if region in known:
+        return None
+    hint = difflib.get_close_matches(region, sorted(known), n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return (
+        f"{_key(['region'])}: '{region}' is not a {cloud} region{suggestion}; allowed: the {cloud} list in "
+        f"{REGIONS_FILE.relative_to(PROJECT_DIR)}, e.g. {_REGION_EXAMPLES[cloud]}"
+    )
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -342,6 +373,8 @@ def _cluster_checks(config: StackConfig) -> list[str]:
     else:
         if not config.region:
             errors.append(f"{_key(['region'])}: is required when cloud is '{cloud}'")
+        elif (region_error := _region_error(cloud, config.region)) is not None:
+            errors.append(region_error)
         if not cluster.kubernetes_version:
             errors.append(f"{_key(['cluster', 'kubernetesVersion'])}: is required when cloud is '{cloud}'")
         if cloud == "gcp" and cluster.gcp is None:
@@ -493,11 +526,13 @@ def _missing_secrets(config: StackConfig) -> dict[str, str]:
 
 
 def _needs_secret(key: str, because: str) -> str:
-    return f"{_key([key])}: is required because {because}; set it with `pulumi config set --secret {_key([key])}`"
+    return f"{_key([key])}: is required because {because}; set it with `{set_secret_hint(key)}`"
 
 
 _GKE_NAME_MAX = 40
+_STAND_IN_ENV = "dev"
 _MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Standard_D4s_v5"}
+_REGION_EXAMPLES = {"gcp": "europe-west1", "aws": "eu-west-1", "azure": "westeurope"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -507,14 +542,13 @@ _MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Stan
 
 def load_stack_config(
     raw: Mapping[str, Any],
-    secret_keys: Iterable[str] = (),
-    catalog: Catalog | None = None,
+    secret_keys: Iterable[str],
+    catalog: Catalog,
     *,
     stack: str | None = None,
 ) -> StackConfig:
-    """Validate a stack's raw config map into a `StackConfig`; raise `ConfigError` listing every problem. `stack`
-    is the stack's name, checked against `platform:env`."""
-    catalog = catalog or load_catalog()
+    """Validate a stack's raw config map into a `StackConfig` (services checked against `catalog`); raise
+    `ConfigError` listing every problem. `stack` is the stack's name, checked against `platform:env`."""
     values, errors = _split(raw)
     errors += _unknown_top_level(values)
     errors += _plain_secrets(values, set(secret_keys))
@@ -522,16 +556,21 @@ def load_stack_config(
     if env not in ENVIRONMENTS:
         shown = "not set" if env is None else f"{_show(env, ('env',))} is not allowed"
         errors.append(f"{_key(['env'])}: {shown}; expected one of {', '.join(ENVIRONMENTS)}")
+        # The rest is still checked, against a stand-in env's defaults, so a bad env hides no other mistake.
+        values = {**values, "env": _STAND_IN_ENV}
     else:
         errors += _stack_name_check(env, stack)
     values, server_errors = _with_git_server(values)
     errors += server_errors
-    if errors:
-        raise ConfigError(errors)
+    # Unknown top-level keys are reported above already; the model checks everything else.
+    known = {key: value for key, value in values.items() if key in _allowed_keys(StackConfig)}
     try:
-        config = StackConfig.model_validate(_with_defaults(values))
+        config = StackConfig.model_validate(_with_defaults(known))
     except ValidationError as error:
-        raise ConfigError(_format(e) for e in error.errors()) from None
+        raise ConfigError([*errors, *(_format(e) for e in error.errors())]) from None
+    if errors:
+        # Rules across fields need the real env (and a config free of the mistakes above) to say anything true.
+        raise ConfigError(errors)
     errors = _cross_checks(config, catalog) + _crossplane_checks(config) + _git_server_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
@@ -542,8 +581,10 @@ def load_stack_config(
 
 def pulumi_source() -> tuple[dict[str, Any], set[str]]:
     """The raw config map and secret keys of the running Pulumi program (language host or mocks)."""
-    from pulumi.runtime import config as runtime_config  # noqa: PLC0415 - only the program needs Pulumi
+    # Only the program needs Pulumi.
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+
+    from components.pulumi_seams import config_secret_keys  # noqa: PLC0415
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
-    return raw, secret_keys
+    return raw, config_secret_keys()

@@ -23,8 +23,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.catalog import check_pinned_version
-from components.naming import PLATFORM_PROJECT, check_dns_label, namespace
-from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate
+from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
+from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
 __all__ = [
     "CLOUDS",
@@ -202,6 +202,16 @@ class ClusterSettings(_Model):
         # (components/gitops/registration.app_suffix): a cluster named like an env would take that env's names.
         if value in ENVIRONMENTS:
             raise ValueError(f"'{value}' is an environment's name; name the cluster e.g. cluster-{value}-2")
+        return value
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: Any) -> Any:
+        # YAML reads an unquoted 1.30 as the number 1.3: refuse it rather than guess the minor version.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                'a number, not a version (YAML reads an unquoted 1.30 as 1.3); quote it, e.g. kubernetesVersion: "1.30"'
+            )
         return value
 
     @field_validator("kubernetes_version")
@@ -454,7 +464,8 @@ class StackConfig(_Model):
     cloud: Cloud
     """Where the cluster runs: gcp (GKE), aws (EKS), azure (AKS) or existing (a kubeconfig context)."""
     region: str | None = None
-    """Cloud region or Azure location, e.g. europe-west1, eu-west-1, westeurope; required unless existing."""
+    """Cloud region or Azure location, e.g. europe-west1, eu-west-1, westeurope; required unless existing. One of
+    the cloud's list in components/config/regions.yaml."""
     protect: bool
     """Guard the cluster, its network and node pools against deletion and replacement."""
     cluster: ClusterSettings
@@ -492,7 +503,7 @@ class StackConfig(_Model):
 
     @property
     def cluster_name(self) -> str:
-        return self.cluster.name or f"cluster-{self.env}"
+        return self.cluster.name or cluster_name(self.env)
 
     @property
     def is_hub(self) -> bool:

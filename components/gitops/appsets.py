@@ -27,7 +27,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.argocd.sync import RESPECT_IGNORE_DIFFERENCES, sync_policy
-from components.catalog import Catalog, PodSecurityLevel, Service, load_catalog
+from components.catalog import Catalog, PodSecurityLevel, Service
 from components.config.model import StackConfig
 from components.gitops.registration import APP_SUFFIX_LABEL, IN_CLUSTER_SERVER, enable_label, version_annotation
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
@@ -242,8 +242,7 @@ def platform_services_appset(catalog: Catalog, hub_env: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PlatformServicesArgs:
     config: StackConfig
-    catalog: Catalog | None = None
-    """The service catalog; the shipped one unless given (tests pass a synthetic one)."""
+    catalog: Catalog
 
 
 def applicationset_resource(
@@ -271,11 +270,10 @@ class PlatformServices(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PlatformServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:PlatformServices", name, None, opts)
-        catalog = args.catalog or load_catalog()
         self.appset = applicationset_resource(
             APPSET_NAME,
             PLATFORM_PROJECT,
-            platform_services_appset(catalog, args.config.env),
+            platform_services_appset(args.catalog, args.config.env),
             pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"applicationSet": APPSET_NAME})

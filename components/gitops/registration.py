@@ -25,9 +25,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.catalog import Catalog, load_catalog
-from components.clusters.base import ArgoCdClusterConfig, ClusterMetadata, HubIdentity
+from components.catalog import Catalog
+from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
+from components.hub_contract import ArgoCdClusterConfig, HubIdentity
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 
 __all__ = [
@@ -90,14 +91,13 @@ def cluster_registration(
     *,
     server: pulumi.Input[str],
     hub: bool,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> Registration:
     """Labels and annotations of the cluster Secret of `metadata`'s cluster, from the stack's config.
 
     `hub`: the cluster runs the Argo CD (the mgmt hub, or a standalone stack), so Tier B services default on.
     Tier A services default on everywhere; `config.services[name].enabled` overrides either.
     """
-    catalog = catalog or load_catalog()
     labels = {
         SECRET_TYPE_LABEL: "cluster",
         "env": metadata.env,
@@ -134,6 +134,7 @@ def cluster_registration(
 class ClusterRegistrationArgs:
     metadata: ClusterMetadata
     config: StackConfig
+    catalog: Catalog
     hub: bool
     """The cluster runs this Argo CD (Tier B services default on)."""
     server: pulumi.Input[str] = IN_CLUSTER_SERVER
@@ -170,7 +171,9 @@ class ClusterRegistration(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterRegistrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:ClusterRegistration", name, None, opts)
-        registration = cluster_registration(args.metadata, args.config, server=args.server, hub=args.hub)
+        registration = cluster_registration(
+            args.metadata, args.config, server=args.server, hub=args.hub, catalog=args.catalog
+        )
         cluster_name = args.metadata.cluster_name
         after: list[pulumi.Resource] = [*args.depends_on]
         config: pulumi.Input[dict[str, Any]] = {"tlsClientConfig": {"insecure": False}}

@@ -1,9 +1,11 @@
 """Sealed Secrets key continuity: the sealing key pair of each environment belongs to the stack, not to a cluster.
 
 `key` writes the controller's key Secrets before the cluster is registered with Argo CD and exposes the public
-certificate for `kubeseal --cert`; `pem` checks a key pair from config without a crypto library.
+certificate for `kubeseal --cert`; `components/pem.py` (a leaf the config reads too) checks a key pair from config
+without a crypto library.
 """
 
+from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate, read_private_key
 from components.sealed_secrets.key import (
     KEY_LABEL,
     SealedSecretsKey,
@@ -11,7 +13,6 @@ from components.sealed_secrets.key import (
     controller_namespace,
     namespace_labels,
 )
-from components.sealed_secrets.pem import Certificate, KeyPairError, check_key_pair, read_certificate, read_private_key
 
 __all__ = [
     "KEY_LABEL",

@@ -22,9 +22,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components.catalog import Catalog, load_catalog
+from components.catalog import Catalog
 from components.naming import PLATFORM_PROJECT, namespace, pod_security_labels, semantic_labels
-from components.sealed_secrets.pem import read_certificate
+from components.pem import read_certificate
 
 if TYPE_CHECKING:  # config.model imports this package for its key-pair checks
     from components.config.model import SealingKeyPair, SealingKeys, StackConfig
@@ -91,12 +91,12 @@ class SealedSecretsKeyArgs:
     """Key pairs from config; None generates one and keeps it in the state."""
     protect: bool
     """Protect the generated key: deleting it from the state loses it for good."""
-    catalog: Catalog | None = None
-    """The service catalog; the shipped one unless given."""
+    catalog: Catalog
+    """The service catalog: where the controller's namespace is."""
 
     @classmethod
-    def from_config(cls, config: StackConfig) -> SealedSecretsKeyArgs:
-        return cls(env=config.env, keys=config.sealed_secrets_key, protect=config.protect)
+    def from_config(cls, config: StackConfig, catalog: Catalog) -> SealedSecretsKeyArgs:
+        return cls(env=config.env, keys=config.sealed_secrets_key, protect=config.protect, catalog=catalog)
 
 
 class SealedSecretsKey(pulumi.ComponentResource):
@@ -109,7 +109,7 @@ class SealedSecretsKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SealedSecretsKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:sealedsecrets:SealedSecretsKey", name, None, opts)
-        catalog = args.catalog or load_catalog()
+        catalog = args.catalog
         namespace_name = controller_namespace(args.env, catalog)
         # Argo CD's CreateNamespace finds it and only adds its managedNamespaceMetadata. Kept on delete: Argo CD's
         # controller and reflector run in it, and Argo CD never deletes a namespace it did not create. A patch

@@ -14,7 +14,7 @@ from components.config import load_stack_config
 from components.gitops.domains import services_appset
 from components.gitops.pod_security import POD_SECURITY_GUARD
 from components.naming import POD_SECURITY_ENFORCE
-from tests.conftest import base_config, raw_config, secret_keys_of
+from tests.conftest import CATALOG, base_config, raw_config, secret_keys_of
 from tests.integration.conftest import PlannedStack
 from tests.integration.envtest import ApplyError, Kube
 
@@ -26,7 +26,7 @@ TEMPLATE_VALUES = {"env": "prod", "service": "api"}
 def domain_namespace_labels() -> dict[str, str]:
     """The labels Argo CD's CreateNamespace gives a domain service's namespace (managedNamespaceMetadata)."""
     values = base_config("existing", "mgmt", domains=[{"name": "payments", "repoUrl": "https://git.example/p.git"}])
-    config = load_stack_config(raw_config(values), secret_keys_of(values), stack="mgmt")
+    config = load_stack_config(raw_config(values), secret_keys_of(values), CATALOG, stack="mgmt")
     spec = services_appset(config.domains[0], ("prod",))
     labels = dict(spec["template"]["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"])
     for key, value in labels.items():

@@ -114,7 +114,7 @@ def _at(values: Mapping[str, Any], path: str, service: str) -> Any:
 
 
 def local_config() -> StackConfig:
-    return load_stack_config(*read_stack_file(PROJECT_DIR / "Pulumi.local.yaml"))
+    return load_stack_config(*read_stack_file(PROJECT_DIR / "Pulumi.local.yaml"), load_catalog())
 
 
 def enabled_services(config: StackConfig) -> list[str]:

@@ -256,10 +256,13 @@ def wait(
 
 
 def _local_config() -> Any:
+    from components.catalog import load_catalog  # noqa: PLC0415
     from components.config import load_stack_config  # noqa: PLC0415 - the CLI only
     from tools.plan.stackfile import read_stack_file  # noqa: PLC0415
 
-    return load_stack_config(*read_stack_file(Path(__file__).resolve().parents[2] / "Pulumi.local.yaml"))
+    return load_stack_config(
+        *read_stack_file(Path(__file__).resolve().parents[2] / "Pulumi.local.yaml"), load_catalog()
+    )
 
 
 def _clients(config: Any) -> tuple[Any, Any]:

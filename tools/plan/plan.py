@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pulumi
 
+from components.catalog import load_catalog
 from components.config import ConfigError, load_stack_config
 from tools.plan.mocks import stacks
 from tools.plan.runner import PROGRAM, Plan, run_program
-from tools.plan.stackfile import PLACEHOLDER, read_stack_file
+from tools.plan.stackfile import PLACEHOLDER, StackFileError, read_stack_file
 
 __all__ = ["PROJECT_DIR", "PlanConfigError", "plan_stack", "stack_file"]
 
@@ -43,10 +44,14 @@ def plan_stack(
     path = config_file or stack_file(stack)
     if not path.is_file():
         raise PlanConfigError([f"{path}: no such stack file; shipped stacks: {', '.join(shipped_stacks())}"])
-    raw, secret_keys = read_stack_file(path)
-    notes: list[str] = []
     try:
-        config = load_stack_config(raw, secret_keys, stack=stack)
+        raw, secret_keys = read_stack_file(path)
+    except StackFileError as error:
+        raise PlanConfigError(error.lines) from None
+    notes: list[str] = []
+    catalog = load_catalog()
+    try:
+        config = load_stack_config(raw, secret_keys, catalog, stack=stack)
     except ConfigError as error:
         other_errors = [line for line in error.lines if not any(k in line for k in error.missing_secrets)]
         if other_errors or not error.missing_secrets:
@@ -57,7 +62,7 @@ def plan_stack(
             raw[key] = PLACEHOLDER
             secret_keys.append(key)
             notes.append(f"{key} is not set; planned with a masked placeholder (`pulumi up` requires it)")
-        config = load_stack_config(raw, secret_keys, stack=stack)
+        config = load_stack_config(raw, secret_keys, catalog, stack=stack)
     stacks.REFERENCED.clear()
     try:
         plan = run_program(stack, raw, secret_keys, preview=preview)

@@ -18,9 +18,16 @@ from typing import Any, TypeVar
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import Stack, run_pulumi_func
 
+from components.pulumi_seams import (
+    add_program_outputs,
+    finish_stack,
+    is_resource_reference,
+    is_secret,
+    reset_engine_state,
+    take_async_program,
+)
 from tools.plan.mocks import PlatformMocks
 
 __all__ = ["SECRET_MASK", "Plan", "RecordedResource", "run_program"]
@@ -78,11 +85,10 @@ class Plan:
 def _unwrap(value: Any, plan: Plan) -> Any:
     """Turn the wire form of inputs into plain data: secrets masked, resource references by name."""
     if isinstance(value, dict):
-        signature = value.get(rpc._special_sig_key)
-        if signature == rpc._special_secret_sig:
+        if is_secret(value):
             _collect_secret(value.get("value"), plan)
             return _mask(value.get("value"))
-        if signature == rpc._special_resource_sig:
+        if is_resource_reference(value):
             return plan.name_of(value.get("urn"))
         return {k: _unwrap(v, plan) for k, v in value.items()}
     if isinstance(value, list):
@@ -177,14 +183,13 @@ def run_program(
     """
     plan = plan if plan is not None else Plan(stack=stack, preview=preview)
     pulumi.runtime.set_all_config(dict(raw_config), secret_keys)
-    settings.ROOT.set(None)
+    reset_engine_state()
     mocks = PlatformMocks(preview=preview)
     monitor = RecordingMonitor(mocks, plan)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    settings.SETTINGS.rpc_manager.clear()  # pyright: ignore[reportAttributeAccessIssue]
     # set_mocks leaves a finished root Stack, which refuses `pulumi.run`; the engine's entry point
     # (runtime/stack.py run_in_stack) runs the module in a fresh Stack, then awaits the registered program.
-    settings.ROOT.set(None)
+    reset_engine_state(rpcs=True)
     program_error: list[BaseException] = []
     roots: list[Stack] = []
 
@@ -193,14 +198,14 @@ def run_program(
         roots.append(root)
         try:
             runpy.run_path(str(PROGRAM), run_name="__main__")
-            entry = root._take_async_program()  # pyright: ignore[reportPrivateUsage]
+            entry = take_async_program(root)
             if entry is not None:
-                root._add_program_outputs(await entry())  # pyright: ignore[reportPrivateUsage]
+                add_program_outputs(root, await entry())
         except BaseException as error:
             program_error.append(error)
             raise
         finally:
-            root._finish()  # pyright: ignore[reportPrivateUsage]
+            finish_stack(root)
 
     try:
         _run(run_pulumi_func(program))

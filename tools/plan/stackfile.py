@@ -8,14 +8,54 @@ same shape as under `pulumi up`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["PLACEHOLDER", "read_stack_file"]
+__all__ = ["PLACEHOLDER", "StackFileError", "read_stack_file"]
 
 PLACEHOLDER = "plan-placeholder-secret"
+# What `pulumi config set --secret` writes: base64 ciphertext, with `v1:` and the nonce before it for a passphrase
+# provider. Never a number, never empty, never text with spaces or punctuation (a value pasted in by hand).
+_CIPHERTEXT = re.compile(r"^[A-Za-z0-9+/=:]+$")
+
+
+class StackFileError(Exception):
+    """A stack file that cannot be read; `lines` are one-line messages naming the file (and line) or the key."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def _set_command(key: str, path: tuple[str | int, ...]) -> str:
+    """The `pulumi config set` line for a value at `path` inside `key`: nested ones take `--path`, each part in
+    brackets since a part may hold dots (pulumi.com/docs/iac/cli/commands/pulumi_config_set)."""
+    if not path:
+        return f"pulumi config set --secret {key} <value>"
+    parts = "".join(f"[{p}]" if isinstance(p, int) else f'["{p}"]' for p in path)
+    return f"pulumi config set --path --secret '{key}{parts}' <value>"
+
+
+def _bad_secure(key: str, value: Any, path: tuple[str | int, ...] = ()) -> list[str]:
+    """One line per `secure:` value that is not Pulumi ciphertext; the value itself is never shown."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            secure = value["secure"]
+            if isinstance(secure, str) and _CIPHERTEXT.match(secure):
+                return []
+            kind = type(secure).__name__ if not isinstance(secure, str) else "text that is not ciphertext"
+            name = ".".join([key, *map(str, path)])
+            return [
+                f"{name}: `secure:` holds {kind}, not a value `pulumi config set --secret` wrote; allowed: the "
+                f"ciphertext it writes, so set it again with `{_set_command(key, path)}`"
+            ]
+        return [line for k, v in value.items() for line in _bad_secure(key, v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [line for i, v in enumerate(value) for line in _bad_secure(key, v, (*path, i))]
+    return []
 
 
 def _has_secure(value: Any) -> bool:
@@ -42,9 +82,22 @@ def _wire(value: Any) -> str:
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, str], list[str]]:
-    """The raw config map and the secret keys of a stack file."""
-    document = yaml.safe_load(path.read_text()) or {}
-    config = document.get("config") or {}
+    """The raw config map and the secret keys of a stack file; `StackFileError` if it is not one."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise StackFileError([f"{where}: not valid YAML: {error.problem or error.context}"]) from None
+    except yaml.YAMLError as error:
+        raise StackFileError([f"{path}: not valid YAML: {error}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config or {}, dict):
+        raise StackFileError([f"{path}: `config` must be a mapping of `namespace:key: value`"])
+    config = config or {}
+    errors = [line for key, value in config.items() for line in _bad_secure(str(key), value)]
+    if errors:
+        raise StackFileError(errors)
     raw: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in config.items():

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.runtime import rpc
 
 from components.clusters.base import ExecAuth
 from components.clusters.gke import KUBECONFIG_AUTH as GKE_AUTH
 from components.gitops.hub import hub_document, kubernetes_access
+from components.pulumi_seams import is_secret, secret
 from tools.plan.mocks.gcp import address_ip, dns_endpoint
 
 __all__ = ["HUB_STACKS", "REFERENCED", "RESOURCES", "HubFacts", "StackNotFoundError", "stand_in_outputs"]
@@ -103,10 +103,6 @@ def stand_in_outputs(facts: HubFacts) -> dict[str, Any]:
     }
 
 
-def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
-
-
 def _stack_reference(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = str(args.inputs.get("name") or args.resource_id)
     REFERENCED.append(name)
@@ -118,9 +114,9 @@ def _stack_reference(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     # The engine hands secret outputs over as secrets, and lists their names.
     for key in ("kubeconfig",):
         if key in outputs:
-            outputs[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": outputs[key]}
-    secret = sorted(key for key, value in outputs.items() if _is_secret(value))
-    return {"name": name, "outputs": outputs, "secretOutputNames": secret}
+            outputs[key] = secret(outputs[key])
+    secret_names = sorted(key for key, value in outputs.items() if is_secret(value))
+    return {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 
 
 class StackNotFoundError(Exception):

@@ -1,0 +1,90 @@
+"""Who may import whom, read from the source with `ast` (nothing is imported)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+COMPONENTS = PROJECT / "components"
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    """Every module an import statement names, at any depth (imports inside functions count too)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(f"{package}.")
+
+
+LEAVES = (
+    "components.naming",
+    "components.catalog",
+    "components.pem",
+    "components.hub_contract",
+    "components.pulumi_seams",
+)
+"""Modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract, and the
+private parts of the Pulumi SDK."""
+
+
+def _trees(folder: Path) -> dict[str, ast.Module]:
+    return {_module(path): ast.parse(path.read_text(), str(path)) for path in sorted(folder.rglob("*.py"))}
+
+
+def test_the_catalog_is_loaded_only_by_the_program() -> None:
+    # One catalog per run, passed explicitly: no component falls back to loading its own.
+    loaders = {
+        module
+        for module, tree in _trees(COMPONENTS).items()
+        if module != "components.catalog"
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Name) and node.id == "load_catalog")
+        or (isinstance(node, ast.alias) and node.name == "load_catalog")
+    }
+    assert not loaders, f"these modules load the catalog themselves instead of taking it as an argument: {loaders}"
+    assert "load_catalog()" in (PROJECT / "__main__.py").read_text()
+
+
+def test_the_argo_cd_seed_does_not_import_the_cluster_layer() -> None:
+    leaks = {
+        module: sorted(name for name in _imports(tree) if _within(name, "components.clusters"))
+        for module, tree in _trees(COMPONENTS / "argocd").items()
+    }
+    assert not {m: names for m, names in leaks.items() if names}, leaks
+
+
+def test_the_config_imports_only_the_leaves() -> None:
+    # config/ parses a stack's values; a component package importing it back would make a cycle.
+    leaks = {
+        module: sorted(
+            name
+            for name in _imports(tree)
+            if _within(name, "components")
+            and not _within(name, "components.config")
+            and not any(_within(name, leaf) for leaf in LEAVES)
+        )
+        for module, tree in _trees(COMPONENTS / "config").items()
+    }
+    assert not {m: names for m, names in leaks.items() if names}, leaks
+
+
+def test_the_leaves_import_no_component() -> None:
+    for leaf in LEAVES:
+        path = PROJECT / Path(*leaf.split("."))
+        trees = _trees(path) if path.is_dir() else {leaf: ast.parse(path.with_suffix(".py").read_text())}
+        for module, tree in trees.items():
+            others = {name for name in _imports(tree) if _within(name, "components") and not _within(name, leaf)}
+            assert not others, f"{module} is a leaf but imports {sorted(others)}"
