@@ -15,6 +15,7 @@ from components.catalog import load_catalog
 from components.clusters.base import ClusterMetadata
 from components.config import load_stack_config
 from components.gitops.registration import cluster_registration
+from components.naming import POD_SECURITY_ENFORCE
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan.applications import (
     APPLICATIONSET,
@@ -127,6 +128,34 @@ def test_disabled_service_on_the_hub_is_gone_from_the_hub(run_config: Callable[.
     plan = run_config(base_config("existing", "mgmt", services={"loki": {"enabled": False}}))
     assert cluster_secret(plan).inputs["metadata"]["labels"]["enable_loki"] == "false"
     assert {r["service"] for r in application_rows(plan)} == set(GENERATED) - {"loki"}
+
+
+def test_a_service_turned_off_does_not_weaken_its_groups_namespace(run_config: Callable[..., Plan]) -> None:
+    """loki shares platform-{env}-logging with alloy, which reads the node (privileged): with alloy off on the
+    cluster, the namespace enforces loki's own level."""
+
+    def loki_enforce(plan: Plan, strip_levels: bool = False) -> str:
+        hub = cluster_params(plan)[0]
+        if strip_levels:  # a cluster registered before its registration carried the levels
+            labels = {k: v for k, v in hub["metadata"]["labels"].items() if not k.startswith("pod_security_")}
+            hub = {**hub, "metadata": {**hub["metadata"], "labels": labels}}
+        spec = one(plan, APPLICATIONSET).inputs["spec"]
+        [loki] = [
+            a
+            for parent in expand(spec, [hub])
+            for a in chart_children(parent)
+            if a["metadata"]["labels"]["service"] == "loki"
+        ]
+        return loki["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"][POD_SECURITY_ENFORCE]
+
+    with_alloy = run_config(base_config("existing", "mgmt"))
+    assert loki_enforce(with_alloy) == "privileged"
+    assert loki_enforce(with_alloy, strip_levels=True) == "privileged"
+    without_alloy = run_config(base_config("existing", "mgmt", services={"alloy": {"enabled": False}}))
+    assert cluster_secret(without_alloy).inputs["metadata"]["labels"]["pod_security_logging"] == "restricted"
+    assert loki_enforce(without_alloy) == CATALOG.services["loki"].pod_security_level == "restricted"
+    # Without the label, the level that counts every catalogued service: never too strict for what runs.
+    assert loki_enforce(without_alloy, strip_levels=True) == "privileged"
 
 
 def test_version_override_reaches_the_application(run_config: Callable[..., Plan]) -> None:

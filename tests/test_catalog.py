@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from components.catalog import (
     load_catalog,
     retired_repositories,
 )
+from tools.chart_keys import starter_values
 
 # The brief's table (shared/BRIEF.md, "Platform services: tiers and waves"), written out once here as the
 # specification the data file is checked against.
@@ -111,7 +113,89 @@ def test_every_shipped_service_states_its_pod_security_level_and_why() -> None:
     assert levels["alloy"] == levels["kube-prometheus-stack"] == "privileged"
     assert levels["argocd"] == levels["cert-manager"] == "restricted"
     # A shared namespace runs at the least strict level of its group: loki shares alloy's.
-    assert catalog.services["loki"].pod_security_level == "baseline" and levels["loki"] == "privileged"
+    assert catalog.services["loki"].pod_security_level == "restricted" and levels["loki"] == "privileged"
+
+
+# Where a chart takes its pod's and its main container's security context, for the services whose starter values
+# set the restricted fields themselves (the others meet them by chart defaults, cited in the catalog's reason).
+SECURITY_CONTEXTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sealed-secrets": (("podSecurityContext",), ("containerSecurityContext",)),
+    "reflector": (("podSecurityContext",), ("securityContext",)),
+    "headlamp": (("podSecurityContext",), ("securityContext",)),
+    "ollama": (("podSecurityContext",), ("securityContext",)),
+    "pgadmin": (("securityContext",), ("containerSecurityContext",)),
+    "redisinsight": (
+        ("defaultPodOptions", "securityContext"),
+        ("controllers", "redisinsight", "containers", "app", "securityContext"),
+    ),
+    "crossplane": (("podSecurityContextCrossplane",), ("securityContextCrossplane",)),
+}
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of a later values file over an earlier one: maps merge, anything else is replaced."""
+    merged = dict(base)
+    for key, value in layer.items():
+        old = merged.get(key)
+        merged[key] = _merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
+def _at(values: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        values = values.get(key) or {}
+    return values
+
+
+def _meets_restricted(values: dict[str, Any], pod_path: tuple[str, ...], container_path: tuple[str, ...]) -> bool:
+    """runAsNonRoot and a RuntimeDefault seccomp profile (the container's or else the pod's), no privilege
+    escalation and drop ALL: what the restricted Pod Security Standard asks of a container beyond baseline."""
+    pod, container = _at(values, pod_path), _at(values, container_path)
+    non_root = container.get("runAsNonRoot", pod.get("runAsNonRoot")) is True
+    seccomp = (container.get("seccompProfile") or pod.get("seccompProfile") or {}).get("type") == "RuntimeDefault"
+    drop = (container.get("capabilities") or {}).get("drop") or []
+    return non_root and seccomp and container.get("allowPrivilegeEscalation") is False and "ALL" in drop
+
+
+def _every_clusters_values(service: str) -> list[dict[str, Any]]:
+    """The merged starter values of `service` for every cloud layer and every cluster folder over its _base."""
+    read = starter_values(service)
+    base = read[f"_base/{service}/values.yaml"]
+    clouds = [v for f, v in read.items() if f.startswith("_cloud/")] or [{}]
+    clusters = [v for f, v in read.items() if not f.startswith("_")] or [{}]
+    return [_merge(_merge(base, cloud), cluster) for cloud in clouds for cluster in clusters]
+
+
+def test_the_restricted_check_reads_every_field() -> None:
+    values = {"pod": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}}
+    full = {**values, "c": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}
+    assert _meets_restricted(full, ("pod",), ("c",))
+    assert not _meets_restricted({**full, "c": {"allowPrivilegeEscalation": False}}, ("pod",), ("c",))
+    assert not _meets_restricted({**full, "pod": {"runAsNonRoot": True}}, ("pod",), ("c",))
+    assert not _meets_restricted({**full, "c": {**full["c"], "runAsNonRoot": False}}, ("pod",), ("c",))
+
+
+def test_a_service_whose_starter_values_meet_restricted_is_not_catalogued_below_it() -> None:
+    catalog = load_catalog()
+    met = {
+        name
+        for name, (pod, container) in SECURITY_CONTEXTS.items()
+        if all(_meets_restricted(values, pod, container) for values in _every_clusters_values(name))
+    }
+    # crossplane's starter leaves privilege escalation to the chart; its providers keep it baseline anyway.
+    assert met == set(SECURITY_CONTEXTS) - {"crossplane"}
+    below = {name: catalog.services[name].pod_security_level for name in met}
+    assert {name: level for name, level in below.items() if level != "restricted"} == {}
+
+
+def test_only_the_services_enabled_on_a_cluster_set_a_shared_namespaces_level() -> None:
+    catalog = load_catalog()
+    loki = catalog.services["loki"]
+    assert catalog.namespace_pod_security(loki, {"loki", "alloy"}) == "privileged"
+    # alloy (privileged) is off on that cluster: it no longer weakens the logging namespace.
+    assert catalog.namespace_pod_security(loki, {"loki", "kong"}) == loki.pod_security_level == "restricted"
+    # The service itself always counts, even when the caller's set leaves it out.
+    assert catalog.namespace_pod_security(catalog.services["alloy"], set()) == "privileged"
 
 
 def test_an_ignored_difference_names_a_path_and_why() -> None:

@@ -94,6 +94,23 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("'Pay_ments'", "lower-case"),
     ),
     (
+        "domain name in the platform's namespace prefix",
+        {**GCP_DEV, "domains": [{"name": "platform-x", "repoUrl": "https://github.com/acme/platform-x-gitops"}]},
+        None,
+        "platform:domains.0.name",
+        ("'platform-x'", "reserved", "not start with 'platform-'"),
+    ),
+    (
+        "domain folder in the platform's namespace prefix",
+        {
+            **{k: v for k, v in GCP_DEV.items() if k != "gitops"},
+            "gitServer": {"domainFolders": {"platform-x": "domains/x"}},
+        },
+        None,
+        "platform:domains.0.name",
+        ("'platform-x'", "reserved"),
+    ),
+    (
         "duplicate domains",
         {**GCP_DEV, "domains": [{"name": "payments", "repoUrl": "https://github.com/acme/p"}] * 2},
         None,

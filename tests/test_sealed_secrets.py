@@ -14,14 +14,22 @@ from typing import Any
 import pytest
 import yaml
 
-from components.catalog import load_catalog
+from components.catalog import PodSecurity, load_catalog
 from components.config import ConfigError, load_stack_config
 from components.config.model import UNREADABLE_SECRET
 from components.gitops import appsets
+from components.naming import POD_SECURITY_ENFORCE
 from components.pem import KeyPairError, read_certificate, read_private_key
-from components.sealed_secrets import KEY_LABEL, check_key_pair, controller_namespace, namespace_labels
+from components.sealed_secrets import (
+    KEY_LABEL,
+    SealedSecretsKeyArgs,
+    check_key_pair,
+    controller_namespace,
+    namespace_labels,
+)
 from tests.conftest import CATALOG, SHIPPED_STACKS, base_config, one, raw_config, secret_keys_of
 from tests.sealing_keys import KeyPair, key_pair
+from tools.plan.applications import cluster_params
 from tools.plan.gotemplate import render_tree
 from tools.plan.mocks.tls import MOCK_CERTIFICATE, MOCK_PRIVATE_KEY
 from tools.plan.plan import stack_file
@@ -162,13 +170,32 @@ def test_generated_private_key_never_leaves_the_state_unmasked(
     assert base64.b64encode(MOCK_PRIVATE_KEY.encode()).decode() in plan.secret_values
 
 
+def test_a_service_turned_off_does_not_weaken_the_controllers_namespace() -> None:
+    shipped = load_catalog()
+    weaker = shipped.services["reflector"].model_copy(
+        update={"pod_security": PodSecurity(level="baseline", reason="a weaker neighbour")}
+    )
+    catalog = shipped.model_copy(update={"services": {**shipped.services, "reflector": weaker}})
+    assert namespace_labels("dev", catalog)[POD_SECURITY_ENFORCE] == "baseline"
+    assert namespace_labels("dev", catalog, {"sealed-secrets", "kong"})[POD_SECURITY_ENFORCE] == "restricted"
+    config = load_stack_config(
+        raw_config(base_config("existing", "dev", services={"reflector": {"enabled": False}})),
+        secret_keys_of({}),
+        CATALOG,
+    )
+    enabled = SealedSecretsKeyArgs.from_config(config, CATALOG).enabled
+    assert enabled is not None and "sealed-secrets" in enabled and "reflector" not in enabled
+
+
 def test_namespace_labels_match_what_argo_cd_sets(shipped_plans: dict[str, Plan]) -> None:
     """Argo CD's CreateNamespace adopts the namespace and server-side applies its managedNamespaceMetadata: with
     equal values the two field managers share the labels instead of fighting over them."""
     catalog = load_catalog()
     service = catalog.services["sealed-secrets"]
-    template = appsets.child_application(service, catalog.namespace_pod_security(service))
-    params = {"metadata": {"labels": {"env": "dev"}}}
+    template = appsets.child_application(service, appsets.namespace_pod_security_template(service, catalog))
+    plan = shipped_plans["dev"]
+    # The dev cluster's registration, whose labels pick the namespace's level (the services enabled there).
+    [params] = cluster_params(plan)
     rendered = render_tree(
         {
             "namespace": template["spec"]["destination"]["namespace"],
@@ -180,7 +207,6 @@ def test_namespace_labels_match_what_argo_cd_sets(shipped_plans: dict[str, Plan]
     ours = namespace_labels("dev", catalog)
     assert {k: v for k, v in ours.items() if k in rendered["labels"]} == rendered["labels"]
     assert set(ours) - set(rendered["labels"]) == {"app.kubernetes.io/managed-by"}
-    plan = shipped_plans["dev"]
     ns = next(r for r in plan.by_type(NAMESPACE) if r.inputs["metadata"]["name"] == rendered["namespace"])
     assert ns.inputs["metadata"]["labels"] == ours
     assert ns.retain_on_delete, "Argo CD's applications run in it"

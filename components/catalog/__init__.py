@@ -7,6 +7,7 @@ This module only loads and checks it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -194,10 +195,17 @@ class Catalog(_Model):
     def names(self) -> list[str]:
         return list(self.services)
 
-    def namespace_pod_security(self, service: Service) -> PodSecurityLevel:
+    def namespace_pod_security(self, service: Service, enabled: Collection[str] | None = None) -> PodSecurityLevel:
         """The enforce level of `service`'s namespace: a namespace shared by a group runs at the least strict
-        level among the group's services, or one of them could not start."""
-        sharing = [s for s in self.services.values() if (s.group, s.namespace) == (service.group, service.namespace)]
+        level among the group's services, or one of them could not start. `enabled`: the services turned on for
+        the cluster; only they (and `service`) count, so a service the stack turns off cannot weaken its group's
+        namespace. None counts every catalogued service (a cluster that does not say which run)."""
+        sharing = [
+            s
+            for s in self.services.values()
+            if (s.group, s.namespace) == (service.group, service.namespace)
+            and (enabled is None or s.name in enabled or s.name == service.name)
+        ]
         return POD_SECURITY_ORDER[min(POD_SECURITY_ORDER.index(s.pod_security_level) for s in sharing)]
 
     def by_wave(self) -> list[Service]:

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.catalog import check_pinned_version
+from components.catalog import Catalog, check_pinned_version
 from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
 from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
@@ -285,7 +285,8 @@ class GitServerSettings(_Model):
 
 class Domain(_Model):
     name: DnsLabel = Field(max_length=30)
-    """Domain (Argo CD project, Backstage domain); namespaces are `{name}-{env}-{service}`."""
+    """Domain (Argo CD project, Backstage domain); namespaces are `{name}-{env}-{service}`. Not `platform`,
+    `default` or `argocd`, and not starting with `platform-` (the platform's namespaces)."""
     repo_url: GitUrl
     """The domain's `{domain}-gitops` repository with `k8s/{env}/{service}/` and `crossplane/claims/{env}/`."""
     revision: str = "main"
@@ -298,8 +299,14 @@ class Domain(_Model):
     @field_validator("name")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
-        if value in {"platform", "default", "argocd"}:
+        if value in {PLATFORM_PROJECT, "default", "argocd"}:
             raise ValueError(f"'{value}' is reserved; choose another domain name")
+        # Namespaces starting `platform-` are the platform's: the domain Pod Security policy does not guard them.
+        if value.startswith(f"{PLATFORM_PROJECT}-"):
+            raise ValueError(
+                f"'{value}' starts with '{PLATFORM_PROJECT}-', which is reserved for the platform's namespaces; "
+                f"choose a domain name that does not start with '{PLATFORM_PROJECT}-'"
+            )
         return value
 
 
@@ -513,6 +520,13 @@ class StackConfig(_Model):
     def service_enabled(self, name: str, default: bool) -> bool:
         override = self.services.get(name)
         return default if override is None or override.enabled is None else override.enabled
+
+    def enabled_services(self, catalog: Catalog, hub: bool) -> frozenset[str]:
+        """The catalog's services turned on for this stack's cluster: Tier A by default, Tier B by default where
+        `hub` (the cluster runs the Argo CD); `services[name].enabled` overrides either."""
+        return frozenset(
+            s.name for s in catalog.services.values() if self.service_enabled(s.name, hub or not s.management_only)
+        )
 
 
 SECRET_KEYS: frozenset[str] = frozenset(

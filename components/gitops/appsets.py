@@ -29,7 +29,13 @@ import pulumi_kubernetes as k8s
 from components.argocd.sync import RESPECT_IGNORE_DIFFERENCES, sync_policy
 from components.catalog import Catalog, PodSecurityLevel, Service
 from components.config.model import StackConfig
-from components.gitops.registration import APP_SUFFIX_LABEL, IN_CLUSTER_SERVER, enable_label, version_annotation
+from components.gitops.registration import (
+    APP_SUFFIX_LABEL,
+    IN_CLUSTER_SERVER,
+    enable_label,
+    pod_security_label,
+    version_annotation,
+)
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "PlatformServicesArgs",
     "applicationset_resource",
     "child_application",
+    "namespace_pod_security_template",
     "ordered_services",
     "platform_services_appset",
     "wave_label",
@@ -79,11 +86,11 @@ def _namespace(service: Service) -> str:
     return '{{printf "' + PLATFORM_PROJECT + "-%s-" + str(service.group) + '" .metadata.labels.env}}'
 
 
-def child_application(service: Service, pod_security: PodSecurityLevel | None = None) -> dict[str, Any]:
+def child_application(service: Service, pod_security: PodSecurityLevel | str | None = None) -> dict[str, Any]:
     """The Application of one service on one cluster, with the cluster's values left as Go templates for the
     ApplicationSet to fill in (`.name`, `.server`, `.metadata.labels.*`, `.metadata.annotations.*`).
-    `pod_security`: the Pod Security Standard its namespace enforces (`Catalog.namespace_pod_security`, the least
-    strict of a shared group's); the service's own level if not given."""
+    `pod_security`: the Pod Security Standard its namespace enforces, or a template that picks it per cluster
+    (`namespace_pod_security_template`); the service's own level if not given."""
     env = "{{.metadata.labels.env}}"
     values = "$values/{{.metadata.annotations.gitops_values_path}}"
     # A shared group namespace carries the group as its semantic `service`, so every Application writing its
@@ -173,12 +180,20 @@ def _enabled(service: Service) -> str:
     return label if not service.management_only else "{{.metadata.labels.env}}/" + label
 
 
+def namespace_pod_security_template(service: Service, catalog: Catalog) -> str:
+    """The level of `service`'s namespace on the cluster being templated: its registration's label, computed from
+    the services enabled there; a cluster registered before that label existed gets the level counting every
+    catalogued service, which is never stricter than what its services need."""
+    label = '(index .metadata.labels "' + pod_security_label(service) + '")'
+    return '{{default "' + catalog.namespace_pod_security(service) + '" ' + label + "}}"
+
+
 def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
     return {
         "service": service.name,
         "enabled": _enabled(service),
         "when": "true" if not service.management_only else f"{hub_env}/true",
-        "application": child_application(service, catalog.namespace_pod_security(service)),
+        "application": child_application(service, namespace_pod_security_template(service, catalog)),
     }
 
 

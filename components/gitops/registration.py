@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.catalog import Catalog
+from components.catalog import Catalog, Service
 from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
 from components.hub_contract import ArgoCdClusterConfig, HubIdentity
@@ -41,6 +41,7 @@ __all__ = [
     "cluster_registration",
     "enable_label",
     "label_safe",
+    "pod_security_label",
     "version_annotation",
 ]
 
@@ -59,6 +60,12 @@ def label_safe(name: str) -> str:
 def enable_label(service: str) -> str:
     """The cluster label that turns a platform service on (`"true"`) or off (`"false"`) for that cluster."""
     return f"enable_{label_safe(service)}"
+
+
+def pod_security_label(service: Service) -> str:
+    """The cluster label holding the Pod Security level of `service`'s namespace on that cluster (the group's, for
+    a shared namespace): only the services enabled there count (`Catalog.namespace_pod_security`)."""
+    return f"pod_security_{label_safe(service.group or service.name)}"
 
 
 def version_annotation(service: str) -> str:
@@ -107,9 +114,10 @@ def cluster_registration(
         APP_SUFFIX_LABEL: app_suffix(metadata.env, metadata.cluster_name),
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
+    enabled = config.enabled_services(catalog, hub)
     for service in catalog.services.values():
-        default = hub or not service.management_only
-        labels[enable_label(service.name)] = str(config.service_enabled(service.name, default)).lower()
+        labels[enable_label(service.name)] = str(service.name in enabled).lower()
+        labels[pod_security_label(service)] = catalog.namespace_pod_security(service, enabled)
     plain = {
         "storage_class": metadata.storage_class,
         "load_balancer": metadata.load_balancer,

@@ -15,6 +15,7 @@ protected, and tests pin its URN, because a rename or re-parent would be a delet
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,11 +77,12 @@ def controller_namespace(env: str, catalog: Catalog) -> str:
     return fixed or namespace(PLATFORM_PROJECT, env, group)
 
 
-def namespace_labels(env: str, catalog: Catalog) -> dict[str, str]:
+def namespace_labels(env: str, catalog: Catalog, enabled: Collection[str] | None = None) -> dict[str, str]:
     """The labels the ApplicationSet's managedNamespaceMetadata sets (components/gitops/appsets.py), plus
-    managed-by: equal values, so Argo CD's server-side apply shares the labels with Pulumi's instead of fighting."""
+    managed-by: equal values, so Argo CD's server-side apply shares the labels with Pulumi's instead of fighting.
+    `enabled`: the services turned on for the cluster, as its registration counts them for the level."""
     _, group = _service_group(catalog)
-    level = catalog.namespace_pod_security(catalog.services[CONTROLLER_SERVICE])
+    level = catalog.namespace_pod_security(catalog.services[CONTROLLER_SERVICE], enabled)
     return {**semantic_labels(PLATFORM_PROJECT, env, group), **pod_security_labels(level)}
 
 
@@ -93,10 +95,16 @@ class SealedSecretsKeyArgs:
     """Protect the generated key: deleting it from the state loses it for good."""
     catalog: Catalog
     """The service catalog: where the controller's namespace is."""
+    enabled: frozenset[str] | None = None
+    """The services turned on for the cluster (its namespace's Pod Security level counts only them); None counts
+    every catalogued service."""
 
     @classmethod
     def from_config(cls, config: StackConfig, catalog: Catalog) -> SealedSecretsKeyArgs:
-        return cls(env=config.env, keys=config.sealed_secrets_key, protect=config.protect, catalog=catalog)
+        enabled = config.enabled_services(catalog, config.is_hub)
+        return cls(
+            env=config.env, keys=config.sealed_secrets_key, protect=config.protect, catalog=catalog, enabled=enabled
+        )
 
 
 class SealedSecretsKey(pulumi.ComponentResource):
@@ -119,7 +127,7 @@ class SealedSecretsKey(pulumi.ComponentResource):
             namespace_name,
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(
                 name=namespace_name,
-                labels=namespace_labels(args.env, catalog),
+                labels=namespace_labels(args.env, catalog, args.enabled),
                 annotations={"pulumi.com/patchForce": "true"},
             ),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
