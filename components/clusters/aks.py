@@ -284,20 +284,25 @@ class AksCluster(Cluster):
             tags=tags,
             opts=args.resource_options(self),
         )
-        subnet_access = authorization.RoleAssignment(
-            f"{name}-subnet-network-contributor",
-            scope=subnet.id,
-            principal_id=identity.principal_id,
-            # Without it Entra ID may not have replicated the new identity yet and the assignment fails.
-            principal_type="ServicePrincipal",
-            role_definition_id=client.subscription_id.apply(
-                lambda subscription: (
-                    f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-                    f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
-                )
-            ),
-            opts=args.resource_options(self),
+        network_contributor = client.subscription_id.apply(
+            lambda subscription: (
+                f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
+            )
         )
+
+        def network_contributor_on(resource: str, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
+            return authorization.RoleAssignment(
+                f"{name}-{resource}-network-contributor",
+                scope=scope,
+                principal_id=identity.principal_id,
+                # Without it Entra ID may not have replicated the new identity yet and the assignment fails.
+                principal_type="ServicePrincipal",
+                role_definition_id=network_contributor,
+                opts=args.resource_options(self),
+            )
+
+        subnet_access = network_contributor_on("subnet", subnet.id)
 
         # ---- Egress ----------------------------------------------------------------------------------------
         # Outbound traffic leaves through the cluster load balancer's frontend: a Standard static address this
@@ -314,19 +319,7 @@ class AksCluster(Cluster):
             tags=tags,
             opts=args.resource_options(self),
         )
-        egress_access = authorization.RoleAssignment(
-            f"{name}-egress-ip-network-contributor",
-            scope=egress_ip.id,
-            principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=client.subscription_id.apply(
-                lambda subscription: (
-                    f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-                    f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
-                )
-            ),
-            opts=args.resource_options(self),
-        )
+        egress_access = network_contributor_on("egress-ip", egress_ip.id)
 
         # ---- Cluster ---------------------------------------------------------------------------------------
         allow_list = args.api_allow_list

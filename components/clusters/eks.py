@@ -119,6 +119,15 @@ def _assume_role_policy(service: str, *actions: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+def _allow_policy(actions: list[str], resources: pulumi.Output[str] | pulumi.Output[list[str]]) -> pulumi.Output[str]:
+    """An identity policy allowing `actions` on `resources`, one ARN or a list (known once the resources exist)."""
+    return resources.apply(
+        lambda arns: json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": arns}]}
+        )
+    )
+
+
 class EksCluster(Cluster):
     """An EKS cluster in its own VPC; node pool sizes are totals across the zones (one managed node group each).
 
@@ -208,19 +217,9 @@ class EksCluster(Cluster):
         key_grant = aws.iam.RolePolicy(
             f"{name}-cluster-secrets-key",
             role=cluster_role.id,
-            policy=secrets_key.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                                "Resource": arn,
-                            }
-                        ],
-                    }
-                )
+            policy=_allow_policy(
+                ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                secrets_key.arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -560,24 +559,9 @@ class EksCluster(Cluster):
         delivery = aws.iam.RolePolicy(
             f"{name}-flow-logs-delivery",
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
+            policy=_allow_policy(
+                ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                log_group.arn.apply(lambda arn: [arn, f"{arn}:*"]),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
