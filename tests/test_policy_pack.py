@@ -471,6 +471,17 @@ def test_production_resources_must_be_protected() -> None:
     ]
 
 
+def test_the_argocd_namespace_patch_and_the_egress_addresses_must_be_protected() -> None:
+    # The seed takes `argocd` over as a NamespacePatch; every spoke's API admits the hub's egress by address.
+    unprotected = [
+        stack_resource("kubernetes:core/v1:NamespacePatch", {"metadata": {"name": "argocd"}}, False),
+        stack_resource("aws:ec2/eip:Eip", {}, False),
+        stack_resource("gcp:compute/address:Address", {}, False),
+        stack_resource("azure-native:network:PublicIPAddress", {}, False),
+    ]
+    assert len(violations(production_protected, StackValidationArgs(unprotected)) or []) == 4
+
+
 def test_dev_may_leave_its_cluster_unprotected() -> None:
     args = StackValidationArgs([stack_resource(AKS, {}, False, stack="dev")])
     assert violations(production_protected, args) is NOT_APPLICABLE

@@ -80,6 +80,21 @@ def test_argocd_namespace_and_release_are_guarded() -> None:
     ]
 
 
+def test_the_argocd_namespace_patch_and_the_egress_addresses_are_guarded() -> None:
+    digest = load("prod_argocd_destroyed.json")
+    for step in digest["steps"]:
+        for key in ("oldState", "newState"):
+            if step.get(key, {}).get("type") == "kubernetes:core/v1:Namespace":
+                step[key]["type"] = "kubernetes:core/v1:NamespacePatch"
+    egress = {"op": "replace", "urn": "urn:pulumi:prod::platform::aws:ec2/eip:Eip::cluster-prod-nat-a-ip"}
+    digest["steps"].append({**egress, "oldState": {"type": "aws:ec2/eip:Eip", "inputs": {}}})
+    assert [(b.op, b.type) for b in blocked_steps(digest, "prod")] == [
+        ("replace", "kubernetes:core/v1:NamespacePatch"),
+        ("delete", "kubernetes:helm.sh/v3:Release"),
+        ("replace", "aws:ec2/eip:Eip"),
+    ]
+
+
 def test_a_namespace_other_than_argocd_may_be_replaced() -> None:
     digest = load("prod_argocd_destroyed.json")
     for step in digest["steps"]:

@@ -32,18 +32,23 @@ PROTECTED_TYPES = frozenset(
         "azure-native:containerservice:AgentPool",
         "azure-native:network:VirtualNetwork",
         "azure-native:network:Subnet",
+        # The fixed egress addresses every spoke's API admits.
+        "gcp:compute/address:Address",
+        "aws:ec2/eip:Eip",
+        "azure-native:network:PublicIPAddress",
         # The Sealed Secrets sealing key: a new one leaves every SealedSecret already in Git undecryptable.
         "tls:index/privateKey:PrivateKey",
     }
 )
-NAMESPACE = "kubernetes:core/v1:Namespace"
+# The seed creates `argocd` as a NamespacePatch (a kept cluster may still have it); either kind is protected.
+NAMESPACES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch")
 ARGOCD_NAMESPACE = "argocd"
 
 
 def _must_be_protected(resource_type: str, props: object) -> bool:
     if resource_type in PROTECTED_TYPES:
         return True
-    return resource_type == NAMESPACE and get(props, "metadata.name") == ARGOCD_NAMESPACE
+    return resource_type in NAMESPACES and get(props, "metadata.name") == ARGOCD_NAMESPACE
 
 
 def validate_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
