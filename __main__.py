@@ -38,7 +38,7 @@ async def main() -> None:
     """The program, async so a spoke can await the hub's outputs (`StackReference.get_output_details`) before it
     builds its cluster: the cluster's API admits the hub's egress addresses, and what the spoke creates for the hub
     depends on the hub's identity. `pulumi.run` (pulumi 3.272.0, runtime/stack.py) awaits it after this module."""
-    hub = None if config.is_hub else await read_hub(config)
+    hub = await read_hub(config) if config.role == "spoke" else None
     cluster = create_cluster(config, hub_egress=hub.egress_cidrs if hub else ())
     # The sealing key is in the cluster before any registration lets Argo CD install the controller (which would
     # otherwise generate a key of its own that no rebuilt cluster gets back).
@@ -53,75 +53,80 @@ async def main() -> None:
         "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
     )
 
-    if config.is_hub:
-        # Where the stack asks for it (local): the in-cluster Git server, seeded before Argo CD first reads from it.
-        git_server = (
-            GitServer(
-                "git-server",
-                GitServerArgs(config=config),
-                opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+    match config.role:
+        case "hub" | "standalone":
+            # Where the stack asks for it (local): the in-cluster Git server, seeded before Argo CD first reads
+            # from it.
+            git_server = (
+                GitServer(
+                    "git-server",
+                    GitServerArgs(config=config),
+                    opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
+                )
+                if config.git_server is not None
+                else None
             )
-            if config.git_server is not None
-            else None
-        )
-        argocd = ArgoCd(
-            "argocd",
-            ArgoCdArgs(config=config, catalog=catalog, repositories=git_server.repositories if git_server else ()),
-            opts=pulumi.ResourceOptions(
-                provider=cluster.provider, depends_on=[cluster, *([git_server] if git_server else [])]
-            ),
-        )
-        pulumi.export("argocdUrl", argocd.url)
-        # The hub's Argo CD registers its own cluster and generates the platform services for every registered
-        # cluster; both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
-        on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
-        # On mgmt, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane`
-        # annotation; depending on its grants keeps them through a hub destroy the teardown guard refuses.
-        metadata, crossplane_grants = with_crossplane_identity(cluster, config)
-        registration = ClusterRegistration(
-            f"{config.cluster_name}-registration",
-            ClusterRegistrationArgs(
-                metadata=metadata,
-                config=config,
-                catalog=catalog,
-                hub=True,
-                depends_on=[sealing_key, pod_security, *crossplane_grants],
-            ),
-            opts=on_argocd,
-        )
-        platform = PlatformServices(
-            "platform-services", PlatformServicesArgs(config=config, catalog=catalog), opts=on_argocd
-        )
-        # Each domain's services and Crossplane claims come from its own repository; the seed created its AppProject.
-        domains = [
-            DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
-            for domain in config.domains
-        ]
-        if config.env == "mgmt":
-            # What spokes read from this stack, and the guard that keeps it from being destroyed under them.
-            HubServices(
-                "hub",
-                HubServicesArgs(cluster_name=config.cluster_name, protects=[argocd, registration, platform, *domains]),
+            argocd = ArgoCd(
+                "argocd",
+                ArgoCdArgs(config=config, catalog=catalog, repositories=git_server.repositories if git_server else ()),
+                opts=pulumi.ResourceOptions(
+                    provider=cluster.provider, depends_on=[cluster, *([git_server] if git_server else [])]
+                ),
+            )
+            pulumi.export("argocdUrl", argocd.url)
+            # The hub's Argo CD registers its own cluster and generates the platform services for every registered
+            # cluster; both need the `argocd` namespace and the ApplicationSet CRD the seed installs.
+            on_argocd = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd])
+            # On the hub, Crossplane's cloud identity reaches Argo CD as the registration's `identity_crossplane`
+            # annotation; depending on its grants keeps them through a hub destroy the teardown guard refuses.
+            metadata, crossplane_grants = with_crossplane_identity(cluster, config)
+            registration = ClusterRegistration(
+                f"{config.cluster_name}-registration",
+                ClusterRegistrationArgs(
+                    metadata=metadata,
+                    config=config,
+                    catalog=catalog,
+                    hub=True,
+                    depends_on=[sealing_key, pod_security, *crossplane_grants],
+                ),
                 opts=on_argocd,
             )
-            pulumi.export("hub", hub_output(cluster))
-    elif hub is not None:
-        # A spoke: let the hub's Argo CD into this cluster, then register it in the hub's `argocd` namespace. The
-        # registration depends on the cluster and the grants, so `pulumi destroy` removes it from the hub first.
-        ClusterRegistration(
-            f"{config.cluster_name}-registration",
-            ClusterRegistrationArgs(
-                metadata=cluster.metadata,
-                config=config,
-                catalog=catalog,
-                hub=False,
-                server=cluster.endpoint,
-                access=cluster.grant_argocd_access(hub),
-                spoke_of=hub,
-                depends_on=[cluster, sealing_key, pod_security],
-            ),
-            opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
-        )
+            platform = PlatformServices(
+                "platform-services", PlatformServicesArgs(config=config, catalog=catalog), opts=on_argocd
+            )
+            # Each domain's services and Crossplane claims come from its own repository; the seed created its
+            # AppProject.
+            domains = [
+                DomainFlows(f"domain-{domain.name}", DomainFlowsArgs(domain=domain, config=config), opts=on_argocd)
+                for domain in config.domains
+            ]
+            if config.role == "hub":
+                # What spokes read from this stack, and the guard that keeps it from being destroyed under them.
+                HubServices(
+                    "hub",
+                    HubServicesArgs(
+                        cluster_name=config.cluster_name, protects=[argocd, registration, platform, *domains]
+                    ),
+                    opts=on_argocd,
+                )
+                pulumi.export("hub", hub_output(cluster))
+        case "spoke" if hub is not None:
+            # A spoke: let the hub's Argo CD into this cluster, then register it in the hub's `argocd` namespace. The
+            # registration depends on the cluster and the grants, so `pulumi destroy` removes it from the hub first.
+            ClusterRegistration(
+                f"{config.cluster_name}-registration",
+                ClusterRegistrationArgs(
+                    metadata=cluster.metadata,
+                    config=config,
+                    catalog=catalog,
+                    hub=False,
+                    server=cluster.endpoint,
+                    access=cluster.grant_argocd_access(hub),
+                    spoke_of=hub,
+                    depends_on=[cluster, sealing_key, pod_security],
+                ),
+                opts=pulumi.ResourceOptions(provider=hub_provider(hub)),
+            )
 
     pulumi.export("env", config.env)
     pulumi.export("cloud", config.cloud)

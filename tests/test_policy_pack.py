@@ -487,6 +487,12 @@ def test_dev_may_leave_its_cluster_unprotected() -> None:
     assert violations(production_protected, args) is NOT_APPLICABLE
 
 
+def test_the_mgmt_hub_is_protected_like_prod() -> None:
+    # mgmt's Argo CD is cluster-admin on prod (components/config/environments.py); its policy level stays advisory.
+    args = StackValidationArgs([stack_resource(AKS, {}, False, stack="mgmt")])
+    assert violations(production_protected, args) == [f"{AKS} managedcluster must have protect=True in mgmt"]
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Every policy over every shipped stack's plan
 # --------------------------------------------------------------------------------------------------------------------

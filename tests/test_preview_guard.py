@@ -72,6 +72,15 @@ def test_the_same_deletes_in_prod_fail() -> None:
     ]
 
 
+def test_the_same_deletes_on_the_mgmt_hub_fail() -> None:
+    # mgmt is protected like prod (components/config/environments.py): losing it stops delivery to every cluster.
+    digest = json.loads(json.dumps(load("dev_cluster_delete.json")).replace("urn:pulumi:dev::", "urn:pulumi:mgmt::"))
+    assert [b.type for b in blocked_steps(digest)] == [
+        "azure-native:containerservice:AgentPool",
+        "azure-native:containerservice:ManagedCluster",
+    ]
+
+
 def test_argocd_namespace_and_release_are_guarded() -> None:
     blocked = blocked_steps(load("prod_argocd_destroyed.json"), "prod")
     assert [(b.op, b.type) for b in blocked] == [

@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from components.config.environments import ENVIRONMENT_TABLE
+
 __all__ = ["STATE_SCHEMES", "main", "stack_facts"]
 
 STATE_SCHEMES = {"gs": "gcp", "s3": "aws", "azblob": "azure"}
@@ -45,7 +47,8 @@ def _hub_of(config: dict[str, Any]) -> tuple[str, str]:
     """The cloud and region of the hub stack a spoke names; empty strings on a hub or standalone stack."""
     topology = config.get(TOPOLOGY_KEY) or {}
     hub_stack = str(topology.get("hubStack") or "")
-    if not hub_stack or topology.get("mode") == "standalone" or config.get("platform:env") == "mgmt":
+    row = ENVIRONMENT_TABLE.get(str(config.get("platform:env")))
+    if not hub_stack or topology.get("mode") == "standalone" or (row is not None and row.role == "hub"):
         return "", ""
     name = hub_stack.rsplit("/", 1)[-1]
     try:

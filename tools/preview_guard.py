@@ -1,5 +1,5 @@
 """`python -m tools.preview_guard [--stack S] [--allow-destructive] PREVIEW.json`: stop a pull request that would
-replace or delete what a staging or production platform stands on.
+replace or delete what a protected platform (staging, prod, the mgmt hub) stands on.
 
 Reads the document `pulumi preview --json` prints (the engine's `PreviewDigest`: `config`, `steps` with `op`, `urn`,
 `oldState`/`newState`, `diffReasons`, `replaceReasons`, `detailedDiff`; pulumi/pulumi pkg/display/json.go) and
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.config.environments import envs_where
 from components.config.load import envs_named_by
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "main",
 ]
 
-PROTECTED_ENVS = frozenset({"staging", "prod"})
+# The environments whose row in components/config/environments.py is protected (mgmt included: it hosts the Argo CD
+# that deploys to prod).
+PROTECTED_ENVS = envs_where(protected=True)
 # Step ops that end with the old resource gone (pulumi/pulumi pkg/resource/deploy/step.go). `--json` shows a
 # replacement as one `replace` step, or as the create-replacement/delete-replaced pair with --show-replacement-steps.
 DESTRUCTIVE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "delete", "import-replacement"})

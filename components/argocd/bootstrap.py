@@ -121,7 +121,7 @@ class ArgoCd(pulumi.ComponentResource):
         # there when `up` runs again, and a plain create would fail with AlreadyExists (see _namespace).
         kept = pulumi.ResourceOptions(parent=self, protect=config.protect, retain_on_delete=True)
         self.namespace = self._namespace(ARGOCD_NAMESPACE, "argocd", config.env, args.catalog, kept)
-        if config.env == "mgmt":
+        if config.role == "hub":
             self._namespace(CROSSPLANE_NAMESPACE, "crossplane", config.env, args.catalog, kept)
 
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.catalog import Catalog
+from components.config.environments import ENVIRONMENT_TABLE
 from components.config.model import ENVIRONMENTS, Domain, StackConfig
 from components.naming import (
     ARGOCD_NAMESPACE,
@@ -53,8 +54,9 @@ DOMAIN_BLOCKED_KINDS: tuple[dict[str, str], ...] = (
     {"group": "", "kind": "LimitRange"},
 )
 
-# Workload environments a domain deploys to from a hub; mgmt runs only the platform, local is a standalone laptop.
-_HUB_DOMAIN_ENVS = tuple(env for env in ENVIRONMENTS if env not in {"local", "mgmt"})
+# Workload environments a domain deploys to from a hub (the spokes); the hub runs only the platform, local is a
+# standalone laptop.
+_HUB_DOMAIN_ENVS = tuple(env for env in ENVIRONMENTS if ENVIRONMENT_TABLE[env].role == "spoke")
 
 
 def app_project(name: str, spec: dict[str, Any], annotations: dict[str, str] | None = None) -> dict[str, Any]:

@@ -375,7 +375,7 @@ def argocd_values(config: StackConfig) -> dict[str, Any]:
         values["redis"] = {"resources": _resources(_SINGLE["redis"])}
     # Hub and spoke (added by the registration work): the hub's controller and server carry the tokens and files
     # spokes trust; see spoke_access.py.
-    if config.env == "mgmt":
+    if config.role == "hub":
         for component, extra in spoke_access_values().items():
             values[component].update(extra)
     return values

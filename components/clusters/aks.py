@@ -36,6 +36,7 @@ from components.clusters.base import (
     WorkloadIdentity,
     argocd_exec,
 )
+from components.config.environments import ENVIRONMENT_TABLE
 from components.config.model import AzureSettings, ClusterSettings, NodePool
 
 __all__ = [
@@ -77,8 +78,6 @@ _NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 # Linux node pool names on AKS: 1-12 lowercase letters and digits, starting with a letter.
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _MAX_OS_DISK_GB = 2048
-# The financially backed control-plane SLA (Standard tier) where an outage costs more than the fee.
-_SLA_ENVS = frozenset({"staging", "mgmt", "prod"})
 # AKS puts this taint and label on Spot nodes itself; declaring them keeps a refresh from showing a diff.
 _SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
 _SPOT_LABELS = {"kubernetes.azure.com/scalesetpriority": "spot"}
@@ -346,7 +345,7 @@ class AksCluster(Cluster):
             node_resource_group=f"{group_name}-nodes",
             kubernetes_version=version,
             sku=containerservice.ManagedClusterSKUArgs(
-                name="Base", tier="Standard" if args.env in _SLA_ENVS else "Free"
+                name="Base", tier="Standard" if ENVIRONMENT_TABLE[args.env].sla else "Free"
             ),
             identity=containerservice.ManagedClusterIdentityArgs(
                 type=containerservice.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from components.catalog import Catalog
+from components.config.environments import ENVIRONMENT_TABLE
 from components.config.model import (
     CLOUDS,
     ENVIRONMENTS,
@@ -225,7 +226,8 @@ def _with_defaults(values: dict[str, Any]) -> dict[str, Any]:
         merged["cluster"] = {**cluster, "nodePools": pools}
     crossplane = merged.get("crossplane")
     roles = defaults["crossplaneRoles"].get(cloud)
-    if values["env"] == "mgmt" and roles and not (isinstance(crossplane, Mapping) and "roles" in crossplane):
+    on_hub = ENVIRONMENT_TABLE[values["env"]].role == "hub"
+    if on_hub and roles and not (isinstance(crossplane, Mapping) and "roles" in crossplane):
         merged["crossplane"] = {**(crossplane if isinstance(crossplane, Mapping) else {}), "roles": roles}
     return merged
 
@@ -392,7 +394,7 @@ def _cluster_checks(config: StackConfig) -> list[str]:
                     f"{_key(['cluster', 'nodePools', pool_name, 'machineType'])}: '{pool.machine_type}' is "
                     f"not a {cloud} machine type; expected the form {_MACHINE_EXAMPLES[cloud]}"
                 )
-    if config.env in {"staging", "prod", "mgmt"}:
+    if ENVIRONMENT_TABLE[config.env].prod_like:
         for network in cluster.authorized_networks:
             if network.prefixlen == 0:
                 errors.append(
@@ -405,14 +407,14 @@ def _cluster_checks(config: StackConfig) -> list[str]:
 def _topology_checks(config: StackConfig) -> list[str]:
     errors: list[str] = []
     topology = config.topology
-    if topology.mode == "hub" and config.env != "mgmt" and not topology.hub_stack:
+    if config.role == "spoke" and not topology.hub_stack:
         errors.append(
             f"{_key(['topology', 'hubStack'])}: is required in hub topology; name the management stack, "
             "e.g. myorg/platform/mgmt"
         )
-    if config.env == "mgmt" and topology.hub_stack:
+    if config.role == "hub" and topology.hub_stack:
         errors.append(f"{_key(['topology', 'hubStack'])}: must not be set on mgmt, which is the hub")
-    if config.env == "mgmt" and topology.mode != "hub":
+    if config.role == "hub" and topology.mode != "hub":
         errors.append(f"{_key(['topology', 'mode'])}: 'standalone' is not allowed on mgmt; expected 'hub'")
     return errors
 
@@ -461,7 +463,7 @@ def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[st
             f"{_key(['argocd', 'adoptRelease'])}: true is not allowed on a spoke, which installs no Argo CD; "
             "set it on the hub (mgmt) or a standalone stack"
         )
-    if config.env in {"staging", "prod", "mgmt"} and argocd.admin_enabled:
+    if ENVIRONMENT_TABLE[config.env].prod_like and argocd.admin_enabled:
         errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
 
     for name, override in config.services.items():
@@ -503,7 +505,7 @@ def _crossplane_checks(config: StackConfig) -> list[str]:
     roles = config.crossplane.roles
     if not roles:
         return []
-    if config.env != "mgmt":
+    if config.role != "hub":
         return [f"{_key(['crossplane', 'roles'])}: applies to mgmt only, where Crossplane runs; remove it here"]
     if config.cloud not in _CROSSPLANE_ROLES:
         return [f"{_key(['crossplane', 'roles'])}: an existing cluster has no cloud identity to give roles to"]

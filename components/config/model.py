@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.catalog import Catalog, check_pinned_version
+from components.config.environments import ENVIRONMENT_TABLE, Role
 from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
 from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate
 
@@ -513,9 +514,16 @@ class StackConfig(_Model):
         return self.cluster.name or cluster_name(self.env)
 
     @property
+    def role(self) -> Role:
+        """The hub where the environment's row says so (mgmt); else as the topology says: standalone, or a spoke."""
+        if ENVIRONMENT_TABLE[self.env].role == "hub":
+            return "hub"
+        return "standalone" if self.topology.mode == "standalone" else "spoke"
+
+    @property
     def is_hub(self) -> bool:
         """This stack runs the Argo CD that deploys to its cluster (the mgmt hub, or a standalone stack)."""
-        return self.topology.mode == "standalone" or self.env == "mgmt"
+        return self.role != "spoke"
 
     def service_enabled(self, name: str, default: bool) -> bool:
         override = self.services.get(name)

@@ -268,7 +268,7 @@ def with_crossplane_identity(
 
     The hub's registration must depend on the grants: the teardown guard depends on the registration, so a
     destroy the guard refuses stops before the grants, and Crossplane keeps its cloud access."""
-    if config.env != "mgmt":
+    if config.role != "hub":
         return cluster.metadata, ()
     identity = cluster.workload_identity(
         "crossplane", CROSSPLANE_NAMESPACE, CROSSPLANE_SERVICE_ACCOUNT, config.crossplane.roles

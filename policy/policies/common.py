@@ -45,6 +45,7 @@ __all__ = [
     "ENVIRONMENTS",
     "EXEMPT_ENVS",
     "HUB_ENVS",
+    "PROTECTED_ENVS",
     "UNKNOWN",
     "Check",
     "Rule",
@@ -58,12 +59,15 @@ __all__ = [
     "walk",
 ]
 
-# The environments of components/config/model.py `Env` (the pack cannot import the program; a test holds them equal).
+# The pack's copy of the columns it needs from components/config/environments.py, which it cannot import;
+# tests/test_environments.py holds them equal to that table.
 ENVIRONMENTS = ("local", "mgmt", "dev", "staging", "prod")
 EXEMPT_ENVS = frozenset({"local"})
 ADVISORY_ENVS = frozenset({"dev", "mgmt"})
-# Where the hub's Argo CD runs: its rules are mandatory there.
+# Where the hub's Argo CD runs (role hub): its rules are mandatory there.
 HUB_ENVS = frozenset({"mgmt"})
+# Whose platform may not be deleted or replaced: mgmt too, as it hosts the Argo CD that deploys to prod.
+PROTECTED_ENVS = frozenset({"staging", "mgmt", "prod"})
 
 
 class _Unknown:

@@ -1,6 +1,7 @@
-"""Production resources are protected: in staging and prod, every cluster, node pool, network, KMS key and the
-argocd Namespace carries `protect=True`, so no deployment can delete or replace them (Pulumi "Protecting against
-undesired changes"; `pulumi state protect` alone is undone by the next `up` unless the program sets it)."""
+"""Production resources are protected: in staging, prod and the mgmt hub (`PROTECTED_ENVS`), every cluster, node
+pool, network, KMS key and the argocd Namespace carries `protect=True`, so no deployment can delete or replace them
+(Pulumi "Protecting against undesired changes"; `pulumi state protect` alone is undone by the next `up` unless the
+program sets it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .common import get, level_of
+from .common import PROTECTED_ENVS, envs_of, get
 
 __all__ = ["PROTECTED_TYPES", "production_protected"]
 
@@ -54,9 +55,11 @@ def _must_be_protected(resource_type: str, props: object) -> bool:
 def validate_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     if not args.resources:
         return
-    level, env = level_of(args.resources[0].urn)
-    if level != EnforcementLevel.MANDATORY:
-        args.not_applicable(f"{env} is not a production environment; its resources may be torn down")
+    envs = envs_of(args.resources[0].urn)
+    protected = sorted(envs & PROTECTED_ENVS)
+    if not protected:
+        args.not_applicable(f"{', '.join(sorted(envs))} is not a protected environment; its resources may be torn down")
+    env = protected[0]
     for resource in args.resources:
         if _must_be_protected(resource.resource_type, resource.props) and not resource.opts.protect:
             report_violation(f"{resource.resource_type} {resource.name} must have protect=True in {env}", resource.urn)
@@ -65,7 +68,7 @@ def validate_protected(args: StackValidationArgs, report_violation: ReportViolat
 production_protected = StackValidationPolicy(
     name="production-protected",
     description=(
-        "In staging and prod, clusters, node pools, networks, KMS keys, the sealing key and the argocd Namespace "
+        "In staging, prod and mgmt, clusters, node pools, networks, KMS keys, the sealing key and the argocd Namespace "
         "are protected."
     ),
     validate=validate_protected,
