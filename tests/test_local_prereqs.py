@@ -44,6 +44,19 @@ def bare_path(tmp_path: Path, *tools: str) -> str:
     return str(bin_dir)
 
 
+def run_make(target: str, path: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`make TARGET` with only `path` on PATH and a tools folder of its own: a clone that ran `make up-local`
+    before has .tools/bin, and the check must not find kind there."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(PROJECT), target],
+        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def fake_docker(tmp_path: Path, exit_code: int) -> str:
     """A `docker` whose `info` answers (exit 0) or fails like a stopped daemon."""
     bin_dir = tmp_path / "docker-bin"
@@ -57,15 +70,7 @@ def fake_docker(tmp_path: Path, exit_code: int) -> str:
 def test_make_up_local_names_every_missing_tool_within_5_s_and_builds_nothing(tmp_path: Path) -> None:
     path = bare_path(tmp_path, "make", "python3", "sh", "bash", "env")
     started = time.monotonic()
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT), "up-local"],
-        # A clone that ran `make up-local` before has .tools/bin: the check must not find kind there.
-        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_make("up-local", path, tmp_path)
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -279,15 +284,7 @@ def test_the_python_minimum_is_the_one_the_project_declares() -> None:
 
 def test_make_destroy_local_names_a_missing_tool_and_touches_nothing(tmp_path: Path) -> None:
     path = os.pathsep.join([fake_docker(tmp_path, 0), bare_path(tmp_path, "make", "python3", "sh", "bash", "env")])
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT), "destroy-local"],
-        # A clone that ran `make up-local` before has .tools/bin: the check must not find kind there.
-        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_make("destroy-local", path, tmp_path)
     assert result.returncode != 0
     assert [line.split(":")[0] for line in result.stdout.splitlines()[:2]] == ["kind", "pulumi"]
     assert "pulumi destroy" not in result.stdout + result.stderr
@@ -325,14 +322,7 @@ def test_make_destroy_local_deletes_the_cluster_even_when_pulumi_destroy_fails(
     path = os.pathsep.join(
         [str(fakes), fake_docker(tmp_path, 0), bare_path(tmp_path, "make", "python3", "sh", "bash", "env", "grep")]
     )
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT), "destroy-local"],
-        env={"PATH": path, "HOME": str(tmp_path), "PLATFORM_TOOLS_DIR": str(tmp_path / "tools")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_make("destroy-local", path, tmp_path)
     calls = [line for line in log.read_text().splitlines() if not line.endswith(" version")]
     assert calls[:3] == [
         "kind get clusters",
