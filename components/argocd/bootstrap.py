@@ -8,7 +8,6 @@ Application carries the same chart, version and values, and every later change g
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from components.naming import (
     part_of_argocd_labels,
     pod_security_labels,
 )
+from components.secret_data import b64
 
 __all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs", "RepositoryCredential"]
 
@@ -88,17 +88,11 @@ class ArgoCdArgs:
     """Credentials the program made itself (the in-cluster Git server's), besides `gitCredentials` of the config."""
 
 
-def _b64(text: str) -> str:
-    # `data`, never `stringData`: stringData does not work well with server-side apply (kubernetes/website#42603;
-    # pulumi-kubernetes#2507 perpetual diff).
-    return base64.b64encode(text.encode()).decode()
-
-
 def _creation_time(metadata: k8s.meta.v1.outputs.ObjectMeta) -> str:
     """`metadata.creationTimestamp` (RFC 3339, UTC, as Argo CD parses `admin.passwordMtime`), base64-encoded."""
     if not metadata.creation_timestamp:
         raise ValueError(f"{metadata.name}: the API server returned no creationTimestamp")
-    return _b64(metadata.creation_timestamp)
+    return b64(metadata.creation_timestamp)
 
 
 class ArgoCd(pulumi.ComponentResource):
@@ -130,7 +124,7 @@ class ArgoCd(pulumi.ComponentResource):
             secrets.append(
                 self._secret(
                     OIDC_SECRET_NAME,
-                    {OIDC_SECRET_KEY: pulumi.Output.secret(_b64(config.argocd_oidc_client_secret.get_secret_value()))},
+                    {OIDC_SECRET_KEY: pulumi.Output.secret(b64(config.argocd_oidc_client_secret.get_secret_value()))},
                     _PART_OF_ARGOCD,
                     in_namespace,
                 )
@@ -139,10 +133,10 @@ class ArgoCd(pulumi.ComponentResource):
             self._secret(
                 repo_creds_name(prefix),
                 {
-                    "type": _b64("git"),
-                    "url": _b64(prefix),
-                    "username": _b64(credential.username),
-                    "password": pulumi.Output.secret(_b64(credential.password.get_secret_value())),
+                    "type": b64("git"),
+                    "url": b64(prefix),
+                    "username": b64(credential.username),
+                    "password": pulumi.Output.secret(b64(credential.password.get_secret_value())),
                 },
                 {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
                 in_namespace,
@@ -153,10 +147,10 @@ class ArgoCd(pulumi.ComponentResource):
             self._secret(
                 repo_creds_name(credential.url),
                 {
-                    "type": _b64("git"),
-                    "url": _b64(credential.url),
-                    "username": _b64(credential.username),
-                    "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(_b64)),
+                    "type": b64("git"),
+                    "url": b64(credential.url),
+                    "username": b64(credential.username),
+                    "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(b64)),
                 },
                 {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
                 in_namespace,
@@ -237,7 +231,7 @@ class ArgoCd(pulumi.ComponentResource):
                 name=ADMIN_PASSWORD_CHANGE_SECRET, namespace=ARGOCD_NAMESPACE, labels=_PART_OF_ARGOCD
             ),
             type="Opaque",
-            data={"digest": pulumi.Output.secret(_b64(digest))},
+            data={"digest": pulumi.Output.secret(b64(digest))},
             opts=pulumi.ResourceOptions.merge(
                 in_namespace, pulumi.ResourceOptions(replace_on_changes=["data"], delete_before_replace=True)
             ),
@@ -251,7 +245,7 @@ class ArgoCd(pulumi.ComponentResource):
                 # argocd-server wrote a generated hash into this key at start-up.
                 annotations={PATCH_FORCE: "true"},
             ),
-            data={"admin.password": pulumi.Output.secret(_b64(password_hash)), "admin.passwordMtime": mtime},
+            data={"admin.password": pulumi.Output.secret(b64(password_hash)), "admin.passwordMtime": mtime},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, changed]),
         )
 
@@ -316,7 +310,7 @@ class ArgoCd(pulumi.ComponentResource):
         data: dict[str, pulumi.Input[str]] = {}
         if settings is not None and config.notifications_token is not None:
             token = config.notifications_token.get_secret_value()
-            data[notification_token_key(settings)] = pulumi.Output.secret(_b64(token))
+            data[notification_token_key(settings)] = pulumi.Output.secret(b64(token))
         return self._secret(NOTIFICATIONS_SECRET_NAME, data, _PART_OF_ARGOCD, opts)
 
     def _custom(self, name: str, manifest: dict, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:

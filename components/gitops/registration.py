@@ -15,7 +15,6 @@ two stacks meet and how teardown is ordered).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
 from components.hub_contract import ArgoCdClusterConfig, HubIdentity
 from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
+from components.secret_data import b64
 
 __all__ = [
     "APP_SUFFIX_LABEL",
@@ -156,13 +156,9 @@ class ClusterRegistrationArgs:
     created after them and, on `pulumi destroy`, deleted before them. The access grants are added to it."""
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def _secret_data(name: str, server: str, config: dict[str, Any]) -> dict[str, str]:
     # `data`, not `stringData`, which server-side apply keeps diffing (pulumi-kubernetes#2507).
-    return {"name": _b64(name), "server": _b64(server), "config": _b64(json.dumps(config, sort_keys=True))}
+    return {"name": b64(name), "server": b64(server), "config": b64(json.dumps(config, sort_keys=True))}
 
 
 class ClusterRegistration(pulumi.ComponentResource):

@@ -10,7 +10,6 @@ repository-credentials Secret (`repositories`, handed to the Argo CD seed).
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from components.config.model import (
 from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG, forgejo_values
 from components.gitserver.seed import Seed, folder_files, seed_archive, seeds_digest
 from components.naming import PLATFORM_PROJECT, semantic_labels
+from components.secret_data import b64
 
 __all__ = ["READER_USER", "SEED_IMAGE", "SEED_SCRIPT", "GitServer", "GitServerArgs", "seeds_of"]
 
@@ -64,10 +64,6 @@ def seeds_of(config: StackConfig) -> list[Seed]:
         Seed(PLATFORM_REPOSITORY, seed_folder(server.platform_folder)),
         *(Seed(domain_repository(name), seed_folder(folder)) for name, folder in sorted(server.domain_folders.items())),
     ]
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 class GitServer(pulumi.ComponentResource):
@@ -136,7 +132,7 @@ class GitServer(pulumi.ComponentResource):
             "gitserver-seed",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=self.seed_job_name, namespace=ns_name, labels=labels),
             data={"seed.sh": SEED_SCRIPT},
-            binary_data={f"{repo}.tar.gz": _b64(seed_archive(files)) for repo, files in sorted(contents.items())},
+            binary_data={f"{repo}.tar.gz": b64(seed_archive(files)) for repo, files in sorted(contents.items())},
             immutable=True,
             opts=in_ns,
         )
@@ -181,8 +177,8 @@ class GitServer(pulumi.ComponentResource):
             type="Opaque",
             # `data`, not `stringData`, which perpetually diffs under server-side apply (pulumi-kubernetes#2507).
             data={
-                "username": _b64(username.encode()),
-                "password": pulumi.Output.secret(password.result.apply(lambda text: _b64(text.encode()))),
+                "username": b64(username),
+                "password": pulumi.Output.secret(password.result.apply(b64)),
             },
             opts=opts,
         )

@@ -14,7 +14,6 @@ protected, and tests pin its URN, because a rename or re-parent would be a delet
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ import pulumi_tls as tls
 from components.catalog import Catalog
 from components.naming import PLATFORM_PROJECT, namespace, pod_security_labels, semantic_labels
 from components.pem import read_certificate
+from components.secret_data import b64
 
 if TYPE_CHECKING:  # config.model imports this package for its key-pair checks
     from components.config.model import SealingKeyPair, SealingKeys, StackConfig
@@ -59,11 +59,6 @@ EARLY_RENEWAL_HOURS = 365 * 24
 """A `pulumi up` in the last year of the certificate issues a new one for the same key: nothing needs re-sealing."""
 SUBJECT = tls.SelfSignedCertSubjectArgs(common_name="sealed-secret", organization="sealed-secret")
 """The subject of docs/bring-your-own-certificates.md (`/CN=sealed-secret/O=sealed-secret`)."""
-
-
-def _b64(text: str) -> str:
-    # `data`, never `stringData`: stringData and server-side apply give a perpetual diff (pulumi-kubernetes#2507).
-    return base64.b64encode(text.encode()).decode()
 
 
 def _service_group(catalog: Catalog) -> tuple[str | None, str]:
@@ -142,7 +137,7 @@ class SealedSecretsKey(pulumi.ComponentResource):
                 secret_name,
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace_name, labels=labels),
                 type="kubernetes.io/tls",
-                data={"tls.crt": pulumi.Output.from_input(certificate).apply(_b64), "tls.key": private_key.apply(_b64)},
+                data={"tls.crt": pulumi.Output.from_input(certificate).apply(b64), "tls.key": private_key.apply(b64)},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
             )
 
