@@ -171,6 +171,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `argv` with its output (stdout and stderr) in `log`, for the error message when it does not come up."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
+
+
 def _wait_until(ready: Any, what: str, log: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -228,48 +234,44 @@ def api_server(assets: Path) -> Iterator[Server]:
         processes: list[subprocess.Popen[bytes]] = []
         try:
             etcd_log = work / "etcd.log"
-            with etcd_log.open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            str(assets / "etcd"),
-                            f"--data-dir={work / 'etcd'}",
-                            f"--listen-client-urls={etcd_url}",
-                            f"--advertise-client-urls={etcd_url}",
-                            f"--listen-peer-urls={peer_url}",
-                            f"--initial-advertise-peer-urls={peer_url}",
-                            f"--initial-cluster=default={peer_url}",
-                            "--name=default",
-                            "--unsafe-no-fsync",  # a throwaway store: durability buys nothing, fsync costs seconds
-                        ],
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+            processes.append(
+                _spawn(
+                    [
+                        str(assets / "etcd"),
+                        f"--data-dir={work / 'etcd'}",
+                        f"--listen-client-urls={etcd_url}",
+                        f"--advertise-client-urls={etcd_url}",
+                        f"--listen-peer-urls={peer_url}",
+                        f"--initial-advertise-peer-urls={peer_url}",
+                        f"--initial-cluster=default={peer_url}",
+                        "--name=default",
+                        "--unsafe-no-fsync",  # a throwaway store: durability buys nothing, fsync costs seconds
+                    ],
+                    etcd_log,
                 )
+            )
             _wait_until(lambda: _answers(f"{etcd_url}/health"), "etcd", etcd_log)
             api_log = work / "kube-apiserver.log"
-            with api_log.open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            str(assets / "kube-apiserver"),
-                            f"--etcd-servers={etcd_url}",
-                            "--bind-address=127.0.0.1",
-                            "--advertise-address=127.0.0.1",
-                            f"--secure-port={secure_port}",
-                            f"--cert-dir={work / 'certs'}",
-                            "--service-account-issuer=https://kubernetes.default.svc",
-                            f"--service-account-key-file={work / 'sa.key'}",
-                            f"--service-account-signing-key-file={work / 'sa.key'}",
-                            f"--token-auth-file={work / 'tokens.csv'}",
-                            "--authorization-mode=RBAC",
-                            "--service-cluster-ip-range=10.96.0.0/16",
-                            "--endpoint-reconciler-type=none",
-                        ],
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
+            processes.append(
+                _spawn(
+                    [
+                        str(assets / "kube-apiserver"),
+                        f"--etcd-servers={etcd_url}",
+                        "--bind-address=127.0.0.1",
+                        "--advertise-address=127.0.0.1",
+                        f"--secure-port={secure_port}",
+                        f"--cert-dir={work / 'certs'}",
+                        "--service-account-issuer=https://kubernetes.default.svc",
+                        f"--service-account-key-file={work / 'sa.key'}",
+                        f"--service-account-signing-key-file={work / 'sa.key'}",
+                        f"--token-auth-file={work / 'tokens.csv'}",
+                        "--authorization-mode=RBAC",
+                        "--service-cluster-ip-range=10.96.0.0/16",
+                        "--endpoint-reconciler-type=none",
+                    ],
+                    api_log,
                 )
+            )
             url = f"https://127.0.0.1:{secure_port}"
             ca_file = work / "certs" / "apiserver.crt"
 
