@@ -1,5 +1,5 @@
 """Domain flows: each domain's services and Crossplane claims ApplicationSets, as the program registers them, and
-what they generate from a domain repository (the shipped `gitops-domain/` starter standing in for one)."""
+what they generate from a domain repository (the shipped `starters/domain-gitops/` starter standing in for one)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The platform GitOps repository starter (`gitops/`), the domain starter (`gitops-domain/`) and the command that
-copies them: laid out exactly as the Applications of every shipped stack read it, nothing dead, every chart key
-backed by evidence from the chart, and a working copy."""
+"""The platform GitOps repository starter (`starters/platform-gitops/`), the domain starter
+(`starters/domain-gitops/`) and the command that copies them: laid out exactly as the Applications of every
+shipped stack read it, nothing dead, every chart key backed by evidence from the chart, and a working copy."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from tools.plan.writer import write_plan
 IN_CLUSTER = "http://forgejo-http.platform-local-gitserver.svc.cluster.local:3000"
 PLATFORM_REPO = f"{IN_CLUSTER}/platform/platform-gitops.git"
 SHOP_REPO = f"{IN_CLUSTER}/platform/shop-gitops.git"
-LOCAL = base_config("existing", "local", gitServer={"domainFolders": {"shop": "gitops-domain"}})
+LOCAL = base_config("existing", "local", gitServer={"domainFolders": {"shop": "starters/domain-gitops"}})
 del LOCAL["gitops"]
 
 
@@ -75,7 +75,7 @@ def test_the_git_server_serves_the_platform_and_domain_repositories() -> None:
             "platform:gitServer.domainFolders.shop: 'no-such-folder' is not a folder",
         ),
         (
-            {**LOCAL, "gitServer": {"platformFolder": "gitops", "mirror": True}},
+            {**LOCAL, "gitServer": {"platformFolder": "starters/platform-gitops", "mirror": True}},
             "platform:gitServer.mirror: unknown key",
         ),
         (
@@ -162,7 +162,7 @@ def test_the_script_never_puts_a_password_on_a_command_line_or_in_a_url() -> Non
 
 def test_editing_a_seeded_file_renames_the_seed_job(run_config, tmp_path: Path) -> None:
     folder = tmp_path / "gitops"
-    shutil.copytree(Path(__file__).parents[1] / "gitops", folder)
+    shutil.copytree(Path(__file__).parents[1] / "starters" / "platform-gitops", folder)
     values = {**LOCAL, "gitServer": {"platformFolder": str(folder)}}
     before = named(run_config(values), "kubernetes:batch/v1:Job", "gitserver-seed").inputs["metadata"]["name"]
     values_file = folder / "k8s/platform/cluster-local/kong/values.yaml"

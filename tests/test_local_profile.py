@@ -146,7 +146,7 @@ def test_the_seeded_domains_service_is_counted_from_its_manifests() -> None:
 
 def test_a_domain_manifest_edit_changes_the_sum(tmp_path: Path) -> None:
     copy = tmp_path / "domain"
-    shutil.copytree(PROJECT / "gitops-domain", copy)
+    shutil.copytree(PROJECT / "starters" / "domain-gitops", copy)
     local = copy / "k8s" / "local" / "api" / "kustomization.yaml"
     kustomization = yaml.safe_load(local.read_text())
     kustomization["replicas"][0]["count"] = 3

@@ -294,7 +294,7 @@ def test_a_plan_without_the_secrets_provider_reads_the_public_certificate() -> N
 # The controller's values in the starter repository
 # ---------------------------------------------------------------------------------------------------------
 
-VALUES_ROOT = Path(__file__).resolve().parents[1] / "gitops" / "k8s" / "platform"
+VALUES_ROOT = Path(__file__).resolve().parents[1] / "starters" / "platform-gitops" / "k8s" / "platform"
 
 
 def test_controller_never_generates_a_key_of_its_own() -> None:

@@ -197,8 +197,7 @@ def test_e2e_local_runs_on_every_change_to_the_local_platform() -> None:
     paths = load("e2e-local.yml")["on"]["pull_request"]["paths"]
     project = WORKFLOWS.parents[1]
     required = {
-        "gitops-domain/**",
-        "gitops/**",
+        "starters/**",
         "components/**",
         "__main__.py",
         "requirements*.txt",

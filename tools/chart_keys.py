@@ -43,7 +43,7 @@ __all__ = [
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "chart_keys"
-VALUES_ROOT = PROJECT_DIR / "gitops" / "k8s" / "platform"
+VALUES_ROOT = PROJECT_DIR / "starters" / "platform-gitops" / "k8s" / "platform"
 
 
 class UnreadKeyError(ValueError):

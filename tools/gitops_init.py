@@ -1,7 +1,7 @@
 """`python -m tools.gitops_init --dest DIR [--repo-url URL] [--stack S ...]`: start the platform GitOps repository.
 
-Copies the starter (`gitops/`) into DIR, never overwriting a file that is already there, and runs `git init` if DIR
-is not inside a Git work tree. With `--stack`, it also:
+Copies the starter (`starters/platform-gitops/`) into DIR, never overwriting a file that is already there, and runs
+`git init` if DIR is not inside a Git work tree. With `--stack`, it also:
 - plans each stack (offline, as `python -m tools.plan` does, with its hub when it is a spoke) and creates an
   empty layer for every values file that stack's Applications read and DIR lacks: the platform Applications fail
   on a missing values file by design, so a cluster or cloud the starter does not ship gets its folders here;
@@ -9,8 +9,8 @@ is not inside a Git work tree. With `--stack`, it also:
   Pulumi.<stack>.yaml is rewritten in place, so every comment of the file stays. A stack file without that line
   is left alone and the `pulumi config set` command to run is printed instead.
 
-`--domain NAME` starts a domain's `{NAME}-gitops` repository from `gitops-domain/` instead (`k8s/{env}/{service}/`,
-`crossplane/claims/{env}/`). Nothing is committed: review, commit and push, then `pulumi up`.
+`--domain NAME` starts a domain's `{NAME}-gitops` repository from `starters/domain-gitops/` instead
+(`k8s/{env}/{service}/`, `crossplane/claims/{env}/`). Nothing is committed: review, commit and push, then `pulumi up`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ __all__ = [
     "value_files",
 ]
 
-PLATFORM_STARTER = PROJECT_DIR / "gitops"
+PLATFORM_STARTER = PROJECT_DIR / "starters" / "platform-gitops"
 DOMAIN_STARTER = EXAMPLE_DOMAIN_REPO  # the same tree the plan expands domain ApplicationSets against
 VALUES_PREFIX = "$values/"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"

@@ -277,7 +277,7 @@ def domain_repository(domain: str) -> str:
 
 
 class GitServerSettings(_Model):
-    platform_folder: str = Field(default="gitops", min_length=1)
+    platform_folder: str = Field(default="starters/platform-gitops", min_length=1)
     """Folder (relative to the project, or absolute) seeded as the platform repository; `gitops.repoUrl` then
     points at it inside the cluster."""
     domain_folders: dict[DnsLabel, str] = {}

@@ -10,7 +10,7 @@ child keeps `automated` with prune and selfHeal (RollingSync would switch them o
 
 The children are rendered here, from the catalog, into the parent's `helm.valuesObject`; the ApplicationSet
 templates their strings per cluster (applicationset/utils/utils.go renders inside RawExtension fields too). The
-chart `charts/platform-waves` of the platform GitOps repository (shipped in the starter, `gitops/`) only prints
+chart `charts/platform-waves` of the platform GitOps repository (shipped in `starters/platform-gitops/`) prints only
 the entries whose `enabled` equals `when`: `when` is "true" for Tier A, and "{hub env}/true" for Tier B, whose
 `enabled` also carries the cluster's env, so Tier B lands only on the hub's cluster.
 

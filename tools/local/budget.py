@@ -44,7 +44,7 @@ __all__ = [
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REQUESTS_FILE = Path(__file__).with_name("requests.yaml")
-VALUES_ROOT = PROJECT_DIR / "gitops" / "k8s" / "platform"
+VALUES_ROOT = PROJECT_DIR / "starters" / "platform-gitops" / "k8s" / "platform"
 NODE = "4 CPUs and 8 GiB"
 """The kind node the README sizes the local platform for (Docker Desktop's VM, or the host on Linux)."""
 BUDGET_CPU_MILLI = 3000

@@ -11,7 +11,7 @@ children as the chart `charts/platform-waves` of the platform GitOps repository 
 a test holds to the shipped chart), and each child's row names its parent and the Applications it waits for.
 
 A git generator reads a repository the plan does not have: the domain ApplicationSets list what is in each
-domain's own repository at runtime. The plan expands them against the shipped domain starter (`gitops-domain/`)
+domain's own repository at runtime. The plan expands them against the shipped domain starter (`starters/domain-gitops/`)
 standing in for every domain repository, and marks those rows `"example": true`: they show what a repository with
 the starter's layout generates, not what the real repository holds.
 """
@@ -54,7 +54,7 @@ _SPEC_KEYS = {"generators", "template", "goTemplate", "goTemplateOptions", "stra
 _OPERATORS = {"In", "NotIn", "Exists", "DoesNotExist"}
 _GIT_KEYS = {"repoURL", "revision", "directories"}
 
-EXAMPLE_DOMAIN_REPO = PROGRAM.parent / "gitops-domain"
+EXAMPLE_DOMAIN_REPO = PROGRAM.parent / "starters" / "domain-gitops"
 """The domain repository starter; the plan reads it in place of every domain's repository."""
 
 GitRepos = Mapping[str, Path]
