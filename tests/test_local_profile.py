@@ -1,5 +1,5 @@
-"""The lean local profile: what it requests fits the budget of docs/local.md, heavy services are off unless a stack turns
-them on, and Argo CD's UI is reachable on localhost through the kind port mapping."""
+"""The lean local profile: what it requests fits the budget docs/local.md states, heavy services are off unless a
+stack turns them on, and Argo CD's UI is reachable on localhost through the kind port mapping."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The typed, immutable shape of one stack's configuration (the `platform:` namespace of Pulumi.<stack>.yaml).
 
-Field docstrings become the descriptions of the published JSON schema and of the config reference (docs/configuration.md),
-so they are written for the person editing a stack file.
+Field docstrings become the descriptions of the published JSON schema and of the config reference in
+docs/configuration.md, so they are written for the person editing a stack file.
 """
 
 from __future__ import annotations

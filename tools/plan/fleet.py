@@ -15,6 +15,7 @@ from tools.plan.applications import application_rows, mermaid
 from tools.plan.plan import PROJECT_DIR, plan_stack, shipped_stacks
 
 PAGE = PROJECT_DIR / "docs" / "hub-and-spoke.md"
+SHOWN = str(PAGE.relative_to(PROJECT_DIR))
 HUB = "mgmt"
 BEGIN = "<!-- BEGIN FLEET PICTURE (python -m tools.plan.fleet) -->"
 END = "<!-- END FLEET PICTURE -->"
@@ -30,23 +31,23 @@ def fleet_picture() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan.fleet")
-    parser.add_argument("--check", action="store_true", help="fail if the fleet picture in docs/hub-and-spoke.md is stale")
+    parser.add_argument("--check", action="store_true", help=f"fail if the fleet picture in {SHOWN} is stale")
     args = parser.parse_args(argv)
     text = PAGE.read_text()
     if BEGIN not in text or END not in text:
-        print(f"docs/hub-and-spoke.md lacks the markers {BEGIN} ... {END}", file=sys.stderr)
+        print(f"{SHOWN} lacks the markers {BEGIN} ... {END}", file=sys.stderr)
         return 1
     head, rest = text.split(BEGIN, 1)
     current, tail = rest.split(END, 1)
     picture = fleet_picture()
     if args.check:
         if BEGIN + current + END != picture:
-            print("out of date: the fleet picture in docs/hub-and-spoke.md; run `python -m tools.plan.fleet`", file=sys.stderr)
+            print(f"out of date: the fleet picture in {SHOWN}; run `python -m tools.plan.fleet`", file=sys.stderr)
             return 1
-        print("the fleet picture in docs/hub-and-spoke.md is current")
+        print(f"the fleet picture in {SHOWN} is current")
         return 0
     PAGE.write_text(head + picture + tail)
-    print("wrote the fleet picture into docs/hub-and-spoke.md")
+    print(f"wrote the fleet picture into {SHOWN}")
     return 0
 
 
