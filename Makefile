@@ -39,11 +39,11 @@ lint: setup ## ruff, formatting, the type checker, and actionlint + zizmor on th
 	$(VENV)/bin/basedpyright
 	bash tools/lint_workflows.sh
 
-schema: setup ## regenerate schema/stack-config.schema.json, the README config reference and fleet picture
+schema: setup ## regenerate schema/stack-config.schema.json, docs/configuration.md and the fleet picture in docs/hub-and-spoke.md
 	$(PY) -m tools.schema
 	$(PY) -m tools.plan.fleet
 
-check-schema: setup ## fail if the published schema, the README config reference or fleet picture is stale
+check-schema: setup ## fail if the schema, docs/configuration.md or the fleet picture in docs/hub-and-spoke.md is stale
 	$(PY) -m tools.schema --check
 	$(PY) -m tools.plan.fleet --check
 

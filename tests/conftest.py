@@ -66,7 +66,7 @@ def base_config(cloud: str = "gcp", env: str = "dev", **overrides: Any) -> dict[
 
 def configured_repo_url(stack: str) -> str:
     """The platform repository a shipped stack file names: `python -m tools.gitops_init --repo-url` rewrites it,
-    as the README says to, so tests read it rather than spell the example URL."""
+    as docs/getting-started.md says to, so tests read it rather than spell the example URL."""
     raw, _ = read_stack_file(stack_file(stack))
     return json.loads(raw["platform:gitops"])["repoUrl"]
 

@@ -115,7 +115,7 @@ def test_ci_stack_prints_github_output_lines(capsys: pytest.CaptureFixture[str])
 def test_the_credentialed_preview_waits_for_a_maintainer_in_its_own_read_only_environment() -> None:
     """Item 7: the pull request's own code runs with decrypt rights only in `<stack>-pr-preview`, an environment
     distinct from the deploy (`<stack>`, writing) and drift (`<stack>-preview`, main only) ones, whose required
-    reviewers and OIDC trust the README sets up."""
+    reviewers and OIDC trust docs/delivery.md and docs/getting-started.md set up."""
     preview = load("pull-request.yml")["jobs"]["preview"]
     assert preview["environment"] == "${{ matrix.stack }}-pr-preview"
     assert load("drift.yml")["jobs"]["drift"]["environment"] == "${{ matrix.stack }}-preview"
@@ -124,12 +124,14 @@ def test_the_credentialed_preview_waits_for_a_maintainer_in_its_own_read_only_en
     assert commands == ["preview"]
     writes = re.compile(r"pulumi (up|refresh|destroy|import|state)\b")
     assert not any(writes.search(s.get("run", "")) for s in steps_of(preview))
-    readme = (WORKFLOWS.parents[1] / "README.md").read_text()
-    setup = readme.split("### Pull-request previews", 1)[1].split("\n## ", 1)[0]
+    docs = WORKFLOWS.parents[1] / "docs"
+    setup = (docs / "delivery.md").read_text().split("\n## Pull-request previews\n", 1)[1].split("\n## ", 1)[0]
     for phrase in ("Required reviewers", "Prevent self-review", "environment:prod-pr-preview", "Deployment branches"):
         assert phrase in setup, phrase
-    # A repository-level secret reaches every branch's workflows; the README keeps them in environments.
-    assert "| secret | repository" not in readme
+    # A repository-level secret reaches every branch's workflows; the bootstrap keeps them in environments.
+    bootstrap = (docs / "getting-started.md").read_text()
+    assert "| `PULUMI_CONFIG_PASSPHRASE` | secret | each environment |" in bootstrap
+    assert "| secret | repository" not in bootstrap
 
 
 def test_the_plan_job_holds_no_credentials() -> None:

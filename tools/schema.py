@@ -1,6 +1,6 @@
-"""Publish the stack config's JSON schema and the README's config reference, both from the config model.
+"""Publish the stack config's JSON schema and its config reference page, both from the config model.
 
-`python -m tools.schema` rewrites schema/stack-config.schema.json and the reference table in README.md;
+`python -m tools.schema` rewrites schema/stack-config.schema.json and the reference table in docs/configuration.md;
 `python -m tools.schema --check` fails when either is out of date (CI runs it).
 """
 
@@ -18,7 +18,7 @@ from components.config.model import StackConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema" / "stack-config.schema.json"
-README = ROOT / "README.md"
+REFERENCE_PAGE = ROOT / "docs" / "configuration.md"
 BEGIN = "<!-- BEGIN CONFIG REFERENCE (python -m tools.schema) -->"
 END = "<!-- END CONFIG REFERENCE -->"
 _PER_ENV = "per environment"
@@ -122,9 +122,9 @@ def reference_table(schema: dict[str, Any]) -> str:
     return "\n".join([*lines, "", END])
 
 
-def _render_readme(text: str, table: str) -> str:
+def _render_page(text: str, table: str) -> str:
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"README.md lacks the markers {BEGIN} ... {END}")
+        raise SystemExit(f"{REFERENCE_PAGE.relative_to(ROOT)} lacks the markers {BEGIN} ... {END}")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     return head + table + tail
@@ -132,22 +132,23 @@ def _render_readme(text: str, table: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.schema")
-    parser.add_argument("--check", action="store_true", help="fail if the schema or README table is stale")
+    parser.add_argument("--check", action="store_true", help="fail if the schema or the config reference page is stale")
     args = parser.parse_args(argv)
     schema = build_schema()
     schema_text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    readme_text = _render_readme(README.read_text(), reference_table(schema))
+    page_text = _render_page(REFERENCE_PAGE.read_text(), reference_table(schema))
     if args.check:
-        stale = [p.name for p, new in ((SCHEMA_FILE, schema_text), (README, readme_text)) if p.read_text() != new]
+        pairs = ((SCHEMA_FILE, schema_text), (REFERENCE_PAGE, page_text))
+        stale = [str(p.relative_to(ROOT)) for p, new in pairs if p.read_text() != new]
         if stale:
             print(f"out of date: {', '.join(stale)}; run `python -m tools.schema`", file=sys.stderr)
             return 1
-        print("config schema and README reference are current")
+        print("config schema and docs/configuration.md reference are current")
         return 0
     SCHEMA_FILE.parent.mkdir(exist_ok=True)
     SCHEMA_FILE.write_text(schema_text)
-    README.write_text(readme_text)
-    print(f"wrote {SCHEMA_FILE.relative_to(ROOT)} and the config reference in README.md")
+    REFERENCE_PAGE.write_text(page_text)
+    print(f"wrote {SCHEMA_FILE.relative_to(ROOT)} and the config reference in {REFERENCE_PAGE.relative_to(ROOT)}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """The typed, immutable shape of one stack's configuration (the `platform:` namespace of Pulumi.<stack>.yaml).
 
-Field docstrings become the descriptions of the published JSON schema and of the README's config reference,
-so they are written for the person editing a stack file.
+Field docstrings become the descriptions of the published JSON schema and of the config reference in
+docs/configuration.md, so they are written for the person editing a stack file.
 """
 
 from __future__ import annotations
@@ -371,7 +371,7 @@ class ArgoCdSettings(_Model):
     """Where sync failures, degraded health, stuck waves and syncs of platform apps are reported."""
     controller_shards: int = Field(default=1, ge=1, le=10)
     """Application controller replicas the registered clusters are spread over with Argo CD's consistent-hashing
-    sharding; 1 (the default) runs one unsharded controller. Pays from about 50 clusters (README, Ordering)."""
+    sharding; 1 (the default) runs one unsharded controller. Pays from about 50 clusters (docs/ordering.md)."""
     adopt_release: bool = False
     """Take over the Helm release `argocd` that an earlier `pulumi destroy` left on the cluster (it is kept on
     delete) instead of installing it: set it when `up` fails with `cannot re-use a name that is still in use`."""

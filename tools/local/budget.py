@@ -1,5 +1,5 @@
-"""`python -m tools.local.budget`: what the local profile requests of the kind node, summed, against the budget the
-README states.
+"""`python -m tools.local.budget`: what the local profile requests of the kind node, summed, against the budget
+docs/local.md states.
 
 Counted: every platform service the local stack enables (its starter values layered as Argo CD layers them, and
 the chart defaults recorded in tools/local/requests.yaml), Argo CD and the Git server (the values this program
@@ -46,7 +46,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 REQUESTS_FILE = Path(__file__).with_name("requests.yaml")
 VALUES_ROOT = PROJECT_DIR / "starters" / "platform-gitops" / "k8s" / "platform"
 NODE = "4 CPUs and 8 GiB"
-"""The kind node the README sizes the local platform for (Docker Desktop's VM, or the host on Linux)."""
+"""The kind node docs/local.md sizes the local platform for (Docker Desktop's VM, or the host on Linux)."""
 BUDGET_CPU_MILLI = 3000
 BUDGET_MEMORY_MI = 6 * 1024
 """At most this much requested: the rest of the node is headroom for limits, the kubelet and the container runtime."""

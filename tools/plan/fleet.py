@@ -2,8 +2,8 @@
 
 Plans the shipped hub (`mgmt`) with every shipped spoke that registers with it, expands the hub's ApplicationSets
 over all their clusters, and writes the Mermaid picture of each cluster's parent and the health gates between its
-waves into README.md between markers.
-`--check` fails when the README's picture is stale (CI runs it).
+waves into docs/hub-and-spoke.md between markers.
+`--check` fails when that page's picture is stale (CI runs it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import sys
 from tools.plan.applications import application_rows, mermaid
 from tools.plan.plan import PROJECT_DIR, plan_stack, shipped_stacks
 
-README = PROJECT_DIR / "README.md"
+PAGE = PROJECT_DIR / "docs" / "hub-and-spoke.md"
+SHOWN = str(PAGE.relative_to(PROJECT_DIR))
 HUB = "mgmt"
 BEGIN = "<!-- BEGIN FLEET PICTURE (python -m tools.plan.fleet) -->"
 END = "<!-- END FLEET PICTURE -->"
@@ -30,23 +31,23 @@ def fleet_picture() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan.fleet")
-    parser.add_argument("--check", action="store_true", help="fail if the README's fleet picture is stale")
+    parser.add_argument("--check", action="store_true", help=f"fail if the fleet picture in {SHOWN} is stale")
     args = parser.parse_args(argv)
-    text = README.read_text()
+    text = PAGE.read_text()
     if BEGIN not in text or END not in text:
-        print(f"README.md lacks the markers {BEGIN} ... {END}", file=sys.stderr)
+        print(f"{SHOWN} lacks the markers {BEGIN} ... {END}", file=sys.stderr)
         return 1
     head, rest = text.split(BEGIN, 1)
     current, tail = rest.split(END, 1)
     picture = fleet_picture()
     if args.check:
         if BEGIN + current + END != picture:
-            print("out of date: the fleet picture in README.md; run `python -m tools.plan.fleet`", file=sys.stderr)
+            print(f"out of date: the fleet picture in {SHOWN}; run `python -m tools.plan.fleet`", file=sys.stderr)
             return 1
-        print("the README's fleet picture is current")
+        print(f"the fleet picture in {SHOWN} is current")
         return 0
-    README.write_text(head + picture + tail)
-    print("wrote the fleet picture into README.md")
+    PAGE.write_text(head + picture + tail)
+    print(f"wrote the fleet picture into {SHOWN}")
     return 0
 
 
