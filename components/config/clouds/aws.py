@@ -19,9 +19,11 @@ __all__ = ["CLOUD", "VPC_PREFIX_MAX", "VPC_PREFIX_MIN", "AwsSettings", "rules"]
 
 CLOUD = ManagedCloud(
     name="aws",
+    # `{family}{generation}{options}.{size}`, e.g. m6i.xlarge, c7gn.2xlarge.
     machine_type=re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$"),
     machine_type_example="m6i.xlarge",
     region_example="eu-west-1",
+    # An IAM policy ARN, AWS managed (`iam::aws:`) or the account's own.
     crossplane_role=re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$"),
     crossplane_role_example="arn:aws:iam::aws:policy/AmazonS3FullAccess",
 )

@@ -19,9 +19,11 @@ __all__ = ["CLOUD", "MAX_OS_DISK_GB", "POD_CIDR", "SERVICE_CIDR", "SYSTEM_POOL",
 
 CLOUD = ManagedCloud(
     name="azure",
+    # A VM size, `Standard_{family}{vCPUs}{features}_v{version}`, e.g. Standard_D4s_v5.
     machine_type=re.compile(r"^Standard_[A-Za-z0-9_]+$"),
     machine_type_example="Standard_D4s_v5",
     region_example="westeurope",
+    # A role definition id: a GUID, the same in every subscription for a built-in role.
     crossplane_role=re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
     crossplane_role_example="a role definition id (GUID)",
 )

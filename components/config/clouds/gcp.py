@@ -18,9 +18,11 @@ __all__ = ["CLOUD", "GKE_NAME_MAX", "GcpSettings", "rules"]
 
 CLOUD = ManagedCloud(
     name="gcp",
+    # `{series}-{type}-{vCPUs}`, e.g. e2-standard-4, n2d-highmem-8, or custom-4-16384.
     machine_type=re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
     machine_type_example="e2-standard-4",
     region_example="europe-west1",
+    # A predefined role, or a custom role of a project or an organization.
     crossplane_role=re.compile(r"^(roles|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/roles|organizations/\d+/roles)/[\w.]+$"),
     crossplane_role_example="roles/cloudsql.admin",
 )
