@@ -423,9 +423,10 @@ class EksCluster(Cluster):
         )
         names = sorted(available.names)
         if len(names) < count:
-            # Known only from the cloud, so not a rule of config/clouds/aws.py; a RunError is one line without
-            # a traceback (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec logs str(RunError) alone;
-            # any other exception with "Program failed with an unhandled exception" and its traceback).
+            # Known only from the cloud, so not a rule of config/clouds/aws.py. A RunError ends the program
+            # "without the usual verbose unhandled error logic" (pulumi 3.272.0 pulumi/errors.py): the language
+            # host logs str(error) alone, any other exception with its traceback
+            # (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec; pulumi/automation/_server.py alike).
             raise pulumi.RunError(
                 f"platform:cluster.aws.availabilityZones: {count} zones requested but {region} has "
                 f"{len(names)} available ({', '.join(names)}); use at most {len(names)}"
