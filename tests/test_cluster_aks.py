@@ -14,9 +14,9 @@ import pulumi
 import pytest
 
 from components.clusters import ClusterArgs
-from components.clusters.aks import AKS_SERVER_APP_ID, AksCluster, cluster_ca, config_errors
+from components.clusters.aks import AKS_SERVER_APP_ID, AksCluster, cluster_ca
 from components.config import ConfigError, load_stack_config
-from components.config.model import ClusterSettings
+from components.config.clouds import azure
 from tests.conftest import CATALOG, base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import PlatformMocks
 from tools.plan.mocks.azure import CA_DATA, SUBSCRIPTION_ID, TENANT_ID
@@ -451,35 +451,10 @@ def test_machine_type_of_another_cloud_is_rejected() -> None:
     ), raised.value.lines
 
 
-def pool(machine_type: str = "Standard_D4s_v5", min_size: int = 1, **extra: Any) -> dict[str, Any]:
-    return {"machineType": machine_type, "minSize": min_size, "maxSize": 3, **extra}
-
-
-@pytest.mark.parametrize(
-    ("pools", "vnet", "key"),
-    [
-        ({"system": pool(), "gpu-pool": pool("Standard_NC4as_T4_v3", 0)}, None, "nodePools.gpu-pool:"),
-        ({"system": pool(), "generalpurpose1": pool()}, None, "nodePools.generalpurpose1:"),
-        ({"general": pool()}, None, "nodePools:"),
-        ({"system": pool(spot=True)}, None, "nodePools.system.spot:"),
-        ({"system": pool(min_size=0)}, None, "nodePools.system.minSize:"),
-        ({"system": pool(diskSizeGb=4096)}, None, "nodePools.system.diskSizeGb:"),
-        ({"system": pool()}, "10.0.0.0/8", "azure.vnetCidr:"),
-        ({"system": pool()}, "10.244.128.0/17", "azure.vnetCidr:"),
-    ],
-)
-def test_settings_aks_would_refuse_are_named(pools: dict[str, Any], vnet: str | None, key: str) -> None:
-    settings = ClusterSettings.model_validate(
-        {"kubernetesVersion": "1.33", "nodePools": pools, "azure": {"vnetCidr": vnet} if vnet else {}}
-    )
-    errors = config_errors(settings)
-    assert any(line.startswith(f"platform:cluster.{key}") for line in errors), errors
-
-
-def test_the_default_settings_pass() -> None:
+def test_the_default_settings_pass_the_aks_rules() -> None:
     values = azure_config("prod")
     config = load_stack_config(raw_config(values), secret_keys_of(values), CATALOG)
-    assert config_errors(config.cluster) == []
+    assert azure.rules(config) == []
 
 
 def test_a_refused_setting_stops_the_program_before_any_resource(run_config: Run) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load_stack_config
+from components.config.clouds import CLOUD_RULES
+from components.config.model import CLOUDS
 from tests.conftest import CATALOG, base_config, raw_config
 from tools.plan.__main__ import main as plan_main
 from tools.plan.plan import PROJECT_DIR
@@ -34,7 +36,10 @@ def nested(config: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 GCP_DEV = base_config("gcp", "dev")
+AWS_DEV = base_config("aws", "dev")
 AWS_PROD = base_config("aws", "prod")
+AZURE_DEV = base_config("azure", "dev")
+AKS_POOL = {"machineType": "Standard_D4s_v5", "minSize": 1, "maxSize": 3}
 
 # (case, config, secret keys or None for "all platform keys are secret", key named, words the line must carry)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[str, ...]]] = [
@@ -253,6 +258,119 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
             '\'platform:gitCredentials["https://github.com/acme"]["password"]\'',
         ),
     ),
+    # The rules of each cloud (components/config/clouds/), checked before any resource exists.
+    (
+        "an EKS VPC too large to be a VPC",
+        nested(AWS_DEV, "cluster.aws.vpcCidr", "10.0.0.0/8"),
+        None,
+        "platform:cluster.aws.vpcCidr",
+        ("'10.0.0.0/8'", "use a /16 to /22"),
+    ),
+    (
+        "an EKS VPC too small for a public subnet per zone",
+        nested(AWS_DEV, "cluster.aws.vpcCidr", "10.0.0.0/23"),
+        None,
+        "platform:cluster.aws.vpcCidr",
+        ("'10.0.0.0/23'", "use a /16 to /22"),
+    ),
+    (
+        "an EKS API open to the Internet, even in dev",
+        nested(AWS_DEV, "cluster.authorizedNetworks", ["203.0.113.0/24", "0.0.0.0/0"]),
+        None,
+        "platform:cluster.authorizedNetworks",
+        ("'0.0.0.0/0'", "Internet", "CI and VPN ranges"),
+    ),
+    (
+        "no Kubernetes version on a managed cloud",
+        {**AWS_DEV, "cluster": {"aws": {}}},
+        None,
+        "platform:cluster.kubernetesVersion",
+        ("required", "'aws'"),
+    ),
+    (
+        "a GKE stack without its project",
+        {**GCP_DEV, "cluster": {"kubernetesVersion": "1.33"}},
+        None,
+        "platform:cluster.gcp.project",
+        ("required", "'gcp'"),
+    ),
+    (
+        "an AKS node pool name with a dash",
+        nested(AZURE_DEV, "cluster.nodePools", {"system": AKS_POOL, "gpu-pool": AKS_POOL}),
+        None,
+        "platform:cluster.nodePools.gpu-pool",
+        ("'gpu-pool'", "1-12 lowercase letters and digits"),
+    ),
+    (
+        "an AKS node pool name longer than 12",
+        nested(AZURE_DEV, "cluster.nodePools", {"system": AKS_POOL, "generalpurpose1": AKS_POOL}),
+        None,
+        "platform:cluster.nodePools.generalpurpose1",
+        ("'generalpurpose1'", "1-12"),
+    ),
+    (
+        "AKS without a system pool",
+        nested(AZURE_DEV, "cluster.nodePools", {"general": AKS_POOL}),
+        None,
+        "platform:cluster.nodePools",
+        ("['general']", "'system'"),
+    ),
+    (
+        "an AKS system pool on Spot",
+        nested(AZURE_DEV, "cluster.nodePools", {"system": {**AKS_POOL, "spot": True}}),
+        None,
+        "platform:cluster.nodePools.system.spot",
+        ("true is not allowed", "Spot"),
+    ),
+    (
+        "an AKS system pool that may scale to zero",
+        nested(AZURE_DEV, "cluster.nodePools", {"system": {**AKS_POOL, "minSize": 0}}),
+        None,
+        "platform:cluster.nodePools.system.minSize",
+        ("0 is not allowed", "needs a node"),
+    ),
+    (
+        "an AKS OS disk larger than AKS allows",
+        nested(AZURE_DEV, "cluster.nodePools", {"system": {**AKS_POOL, "diskSizeGb": 4096}}),
+        None,
+        "platform:cluster.nodePools.system.diskSizeGb",
+        ("4096", "at most 2048"),
+    ),
+    (
+        "an AKS VNet over the overlay's service range",
+        nested(AZURE_DEV, "cluster.azure", {"vnetCidr": "10.0.128.0/17"}),
+        None,
+        "platform:cluster.azure.vnetCidr",
+        ("'10.0.128.0/17'", "service range", "outside 10.244.0.0/16 and 10.0.0.0/16"),
+    ),
+    (
+        "an AKS VNet over the overlay's pod range",
+        nested(AZURE_DEV, "cluster.azure", {"vnetCidr": "10.244.128.0/17"}),
+        None,
+        "platform:cluster.azure.vnetCidr",
+        ("'10.244.128.0/17'", "pod range"),
+    ),
+    (
+        "node pools on an existing cluster",
+        nested(base_config("existing", "local"), "cluster.nodePools", {"general": AKS_POOL}),
+        None,
+        "platform:cluster.nodePools",
+        ("['general']", "does not apply to an existing cluster"),
+    ),
+    (
+        "an existing cluster without its settings",
+        {**base_config("existing", "local"), "cluster": {}},
+        None,
+        "platform:cluster.existing",
+        ("required", "'existing'"),
+    ),
+    (
+        "a Crossplane role of another cloud on the hub",
+        {**base_config("aws", "mgmt"), "crossplane": {"roles": ["roles/cloudsql.admin"]}},
+        None,
+        "platform:crossplane.roles.0",
+        ("'roles/cloudsql.admin'", "not a aws role", "arn:aws:iam::aws:policy/"),
+    ),
     (
         "an existing cluster without its context",
         {**base_config("existing", "local"), "cluster": {"existing": {}}},
@@ -418,4 +536,46 @@ def test_the_program_refuses_a_prod_stack_configured_as_local_before_registering
     refused = r"^platform:env: 'local' does not match the stack 'prod', which names prod"
     with pytest.raises(pulumi.RunError, match=refused):
         run_program("prod", raw_config(base_config("existing", "local")), [], plan)
+    assert plan.resources == []
+
+
+def test_every_cloud_has_its_rules() -> None:
+    assert set(CLOUD_RULES) == set(CLOUDS)
+
+
+def test_a_mistake_two_rules_refuse_is_one_line() -> None:
+    # On aws in prod both the rule of every prod-like env and the EKS rule refuse the whole Internet.
+    with pytest.raises(ConfigError) as raised:
+        load(nested(AWS_PROD, "cluster.authorizedNetworks", ["0.0.0.0/0"]))
+    assert [line for line in raised.value.lines if "authorizedNetworks" in line] == [
+        "platform:cluster.authorizedNetworks: '0.0.0.0/0' opens the Kubernetes API to the whole Internet; list your "
+        "CI and VPN ranges instead"
+    ]
+
+
+def test_a_vpc_eks_cannot_split_stops_the_plan_and_the_program_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: `vpcCidr: 10.0.0.0/8` was a 42-line traceback from inside the EKS constructor."""
+    import pulumi  # noqa: PLC0415 - the rest of this module needs no engine
+
+    from tools.plan.runner import Plan, run_program  # noqa: PLC0415
+
+    text = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+    assert "    aws:\n      availabilityZones: 3\n" in text
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(text.replace("    aws:\n", "    aws:\n      vpcCidr: 10.0.0.0/8\n"))
+    code = plan_main(["--stack", "prod", "--config-file", str(stack_file), "--out", str(tmp_path / "plan")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        "error: platform:cluster.aws.vpcCidr: '10.0.0.0/8' cannot be split into a public and a private subnet per "
+        "zone; use a /16 to /22, e.g. 10.0.0.0/16"
+    ]
+    # The program itself: __main__.py turns the ConfigError into a RunError, which the language host prints alone.
+    plan = Plan(stack="prod")
+    values = nested(AWS_PROD, "cluster.aws.vpcCidr", "10.0.0.0/8")
+    with pytest.raises(pulumi.RunError, match=r"^platform:cluster\.aws\.vpcCidr: '10\.0\.0\.0/8'[^\n]*$"):
+        run_program("prod", raw_config(values), [f"platform:{key}" for key in values], plan)
     assert plan.resources == []

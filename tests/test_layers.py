@@ -88,3 +88,27 @@ def test_the_leaves_import_no_component() -> None:
         for module, tree in trees.items():
             others = {name for name in _imports(tree) if _within(name, "components") and not _within(name, leaf)}
             assert not others, f"{module} is a leaf but imports {sorted(others)}"
+
+
+def test_a_cloud_config_module_imports_no_component_and_no_other_cloud() -> None:
+    # A cloud's settings and rules change in its own module: config/clouds/<cloud>.py builds on the config leaves
+    # (base.py, clouds/common.py) only; the registry (clouds/__init__.py) is what names every cloud.
+    clouds = COMPONENTS / "config" / "clouds"
+    trees = _trees(clouds)
+    assert {"components.config.clouds.gcp", "components.config.clouds.existing"} <= set(trees)
+    shared = {"components.config.base", "components.config.clouds.common", "components.config.model"}
+    for module, tree in trees.items():
+        names = {name for name in _imports(tree) if _within(name, "components")}
+        outside = {name for name in names if not _within(name, "components.config")}
+        assert not outside, f"{module} imports {sorted(outside)}"
+        if module in {"components.config.clouds", "components.config.clouds.common"}:
+            continue
+        others = {name for name in names if not any(_within(name, ok) for ok in shared)}
+        assert not others, f"{module} imports {sorted(others)}; a cloud's module uses the shared config leaves only"
+
+
+def test_the_cluster_components_raise_no_config_error() -> None:
+    # Every config mistake is a line of load_stack_config, before any resource exists.
+    for module, tree in _trees(COMPONENTS / "clusters").items():
+        names = {name for name in _imports(tree) if name.endswith("ConfigError")}
+        assert not names, f"{module} imports {sorted(names)}"

@@ -8,7 +8,6 @@ private cluster), and `ca_data` comes from the cluster's user credentials, which
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -36,34 +35,24 @@ from components.clusters.base import (
     WorkloadIdentity,
     argocd_exec,
 )
+from components.config.clouds.azure import POD_CIDR, SERVICE_CIDR, SYSTEM_POOL, AzureSettings
 from components.config.environments import ENVIRONMENT_TABLE
-from components.config.model import AzureSettings, ClusterSettings, NodePool
+from components.config.model import NodePool
 
 __all__ = [
     "AKS_RBAC_CLUSTER_ADMIN_ROLE",
     "AKS_SERVER_APP_ID",
     "AUDIT_LOG_CATEGORIES",
-    "POD_CIDR",
-    "SERVICE_CIDR",
-    "SYSTEM_POOL",
     "AksCluster",
     "audit_log_retention_days",
     "cluster_ca",
-    "config_errors",
     "encryption_at_host",
     "kubelogin_auth",
     "node_subnet",
     "upgrade_channel",
 ]
 
-SYSTEM_POOL = "system"
-"""The node pool that becomes the cluster's System pool (CoreDNS, metrics-server, konnectivity)."""
-
-# Azure CNI Overlay gives pods addresses outside the VNet, so the VNet only needs room for nodes. Both ranges are
-# AKS's own defaults, kept constant because changing either replaces the cluster (pulumi-azure-native
-# provider/pkg/gen/replacement.go); the config check keeps the VNet clear of them.
-POD_CIDR = IPv4Network("10.244.0.0/16")
-SERVICE_CIDR = IPv4Network("10.0.0.0/16")
+# Inside SERVICE_CIDR (config/clouds/azure.py, with the pod range and the System pool's name).
 DNS_SERVICE_IP = "10.0.0.10"
 
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -75,9 +64,6 @@ AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 _AZURE_AUTHORITY = "https://login.microsoftonline.com/"
 # Built-in "Network Contributor": the control plane joins nodes and load balancers to the subnet it does not own.
 _NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
-# Linux node pool names on AKS: 1-12 lowercase letters and digits, starting with a letter.
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-_MAX_OS_DISK_GB = 2048
 # AKS puts this taint and label on Spot nodes itself; declaring them keeps a refresh from showing a diff.
 _SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
 _SPOT_LABELS = {"kubernetes.azure.com/scalesetpriority": "spot"}
@@ -93,43 +79,8 @@ AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard", "kube-apiserver", "kube-con
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Pure rules
+# Pure helpers
 # ---------------------------------------------------------------------------------------------------------
-
-
-def config_errors(settings: ClusterSettings) -> list[str]:
-    """What AKS would refuse only at `pulumi up`, one line per problem naming the config key."""
-    pools = settings.node_pools or {}
-    key = "platform:cluster.nodePools"
-    errors = [
-        f"{key}.{name}: '{name}' is not an AKS node pool name; use 1-12 lowercase letters and digits, "
-        "starting with a letter"
-        for name in pools
-        if not _POOL_NAME.match(name)
-    ]
-    errors += [
-        f"{key}.{name}.diskSizeGb: {pool.disk_size_gb} is more than AKS allows; use at most {_MAX_OS_DISK_GB}"
-        for name, pool in pools.items()
-        if pool.disk_size_gb > _MAX_OS_DISK_GB
-    ]
-    system = pools.get(SYSTEM_POOL)
-    if system is None:
-        errors.append(
-            f"{key}: AKS needs a pool named '{SYSTEM_POOL}' for CoreDNS and the other critical add-ons; add one"
-        )
-    else:
-        if system.spot:
-            errors.append(f"{key}.{SYSTEM_POOL}.spot: true is not allowed on AKS; a System pool cannot use Spot VMs")
-        if system.min_size < 1:
-            errors.append(f"{key}.{SYSTEM_POOL}.minSize: 0 is not allowed on AKS; the System pool needs a node")
-    vnet = (settings.azure or AzureSettings()).vnet_cidr
-    errors += [
-        f"platform:cluster.azure.vnetCidr: '{vnet}' overlaps the {kind} range {reserved} of Azure CNI Overlay; "
-        f"choose a range outside {POD_CIDR} and {SERVICE_CIDR}"
-        for kind, reserved in (("pod", POD_CIDR), ("service", SERVICE_CIDR))
-        if vnet.overlaps(reserved)
-    ]
-    return errors
 
 
 def audit_log_retention_days(protected: bool) -> int:
@@ -229,25 +180,53 @@ class AksCluster(Cluster):
     private or IP-restricted API server, in its own resource group and VNet."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        errors = config_errors(args.settings)
-        if errors:
-            # Before anything is registered; RunError prints the lines without a traceback.
-            raise pulumi.RunError("\n".join(errors))
-        super().__init__("platform:clusters:AksCluster", name, None, opts)
-        settings = args.settings
-        version = settings.kubernetes_version
-        if version is None:  # guarded by config validation; kept for the type checker
+        version = args.settings.kubernetes_version
+        if not version:  # load_stack_config requires it on azure; this narrows the type
             raise ValueError("cluster.kubernetesVersion is required for an AKS cluster")
-        azure = settings.azure or AzureSettings()
-        pools = settings.node_pools or {}
-        tags = dict(args.tags)
-        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        super().__init__("platform:clusters:AksCluster", name, None, opts)
+        self._name = name
+        self._args = args
+        self._azure = args.settings.azure or AzureSettings()
+        self._client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._group, subnet = self._network()
+        identity = self._control_plane_identity()
+        subnet_access = self._network_contributor(identity, "subnet", subnet.id)
+        egress_ip = self._egress_address()
+        egress_access = self._network_contributor(identity, "egress-ip", egress_ip.id)
+        cluster = self._managed_cluster(version, subnet, identity, egress_ip, depends_on=[subnet_access, egress_access])
+        self._cluster = cluster
+        self._control_plane_logs(name, args, self._group, cluster)
+        user_pools = [
+            self._user_pool(
+                pool_name,
+                pool,
+                name=name,
+                args=args,
+                group=self._group,
+                cluster=cluster,
+                subnet=subnet,
+                version=version,
+            )
+            for pool_name, pool in (args.settings.node_pools or {}).items()
+            if pool_name != SYSTEM_POOL
+        ]
+        self._publish_outputs(cluster, egress_ip, depends_on=[cluster, *user_pools])
 
-        # ---- Network -------------------------------------------------------------------------------------
-        group_name = azure.resource_group or f"rg-{args.name}"
+    # --------------------------------------------------------------------------------------------------------
+    # Steps of the constructor
+    # --------------------------------------------------------------------------------------------------------
+
+    @property
+    def _group_name(self) -> str:
+        return self._azure.resource_group or f"rg-{self._args.name}"
+
+    def _network(self) -> tuple[resources.ResourceGroup, network.Subnet]:
+        """The resource group, and a VNet with the node subnet."""
+        args, name, azure = self._args, self._name, self._azure
+        tags = dict(args.tags)
         group = resources.ResourceGroup(
             f"{name}-rg",
-            resource_group_name=group_name,
+            resource_group_name=self._group_name,
             location=args.region,
             tags=tags,
             opts=args.resource_options(self),
@@ -271,56 +250,63 @@ class AksCluster(Cluster):
             address_prefix=str(node_subnet(azure.vnet_cidr)),
             opts=args.resource_options(self),
         )
+        return group, subnet
 
-        # ---- Control-plane identity ----------------------------------------------------------------------
-        # User-assigned rather than system-assigned: its rights on the subnet exist before the cluster does
-        # (a system-assigned identity is only known after creation), and it survives a cluster rebuild.
-        identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_group_name=group.name,
+    def _control_plane_identity(self) -> managedidentity.UserAssignedIdentity:
+        """User-assigned rather than system-assigned: its rights on the subnet exist before the cluster does (a
+        system-assigned identity is only known after creation), and it survives a cluster rebuild."""
+        args = self._args
+        return managedidentity.UserAssignedIdentity(
+            f"{self._name}-identity",
+            resource_group_name=self._group.name,
             resource_name_=f"id-{args.name}",
             location=args.region,
-            tags=tags,
+            tags=dict(args.tags),
             opts=args.resource_options(self),
         )
-        network_contributor = client.subscription_id.apply(
-            lambda subscription: (
-                f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-                f"roleDefinitions/{_NETWORK_CONTRIBUTOR_ROLE}"
-            )
+
+    def _network_contributor(
+        self, identity: managedidentity.UserAssignedIdentity, resource: str, scope: pulumi.Input[str]
+    ) -> authorization.RoleAssignment:
+        return authorization.RoleAssignment(
+            f"{self._name}-{resource}-network-contributor",
+            scope=scope,
+            principal_id=identity.principal_id,
+            # Without it Entra ID may not have replicated the new identity yet and the assignment fails.
+            principal_type="ServicePrincipal",
+            role_definition_id=self._role_definition(_NETWORK_CONTRIBUTOR_ROLE),
+            opts=self._args.resource_options(self),
         )
 
-        def network_contributor_on(resource: str, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
-            return authorization.RoleAssignment(
-                f"{name}-{resource}-network-contributor",
-                scope=scope,
-                principal_id=identity.principal_id,
-                # Without it Entra ID may not have replicated the new identity yet and the assignment fails.
-                principal_type="ServicePrincipal",
-                role_definition_id=network_contributor,
-                opts=args.resource_options(self),
-            )
-
-        subnet_access = network_contributor_on("subnet", subnet.id)
-
-        # ---- Egress ----------------------------------------------------------------------------------------
-        # Outbound traffic leaves through the cluster load balancer's frontend: a Standard static address this
-        # stack owns rather than one AKS picks, so spokes can admit this cluster's Argo CD by address. The
-        # control plane's identity attaches it to the load balancer in the node resource group.
-        egress_ip = network.PublicIPAddress(
-            f"{name}-egress-ip",
-            resource_group_name=group.name,
+    def _egress_address(self) -> network.PublicIPAddress:
+        """Outbound traffic leaves through the cluster load balancer's frontend: a Standard static address this
+        stack owns rather than one AKS picks, so spokes can admit this cluster's Argo CD by address. The control
+        plane's identity attaches it to the load balancer in the node resource group."""
+        args = self._args
+        return network.PublicIPAddress(
+            f"{self._name}-egress-ip",
+            resource_group_name=self._group.name,
             public_ip_address_name=f"pip-{args.name}-egress",
             location=args.region,
             sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static",
             public_ip_address_version="IPv4",
-            tags=tags,
+            tags=dict(args.tags),
             opts=args.resource_options(self),
         )
-        egress_access = network_contributor_on("egress-ip", egress_ip.id)
 
-        # ---- Cluster ---------------------------------------------------------------------------------------
+    def _managed_cluster(
+        self,
+        version: str,
+        subnet: network.Subnet,
+        identity: managedidentity.UserAssignedIdentity,
+        egress_ip: network.PublicIPAddress,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> containerservice.ManagedCluster:
+        """The cluster, with its System pool inline."""
+        args, name, azure, group, client = self._args, self._name, self._azure, self._group, self._client
+        pools = args.settings.node_pools or {}
+        tags = dict(args.tags)
         allow_list = args.api_allow_list
         private = not allow_list
         if not azure.admin_group_object_ids:
@@ -334,7 +320,7 @@ class AksCluster(Cluster):
         # AgentPool resource, so adding, resizing or removing it never sends the whole cluster through an update
         # (pulumi-azure-native#4264). Its taint keeps workloads on the User pools, when there are any.
         system = _PoolShape.of(pools[SYSTEM_POOL], taints=[_CRITICAL_ADDONS_TAINT] if len(pools) > 1 else [])
-        cluster = containerservice.ManagedCluster(
+        return containerservice.ManagedCluster(
             name,
             resource_group_name=group.name,
             resource_name_=args.name,
@@ -342,7 +328,7 @@ class AksCluster(Cluster):
             dns_prefix=args.name,
             # Named rather than left to AKS: a change to it replaces the cluster, so it must never depend on a
             # default that a refresh could write into the state.
-            node_resource_group=f"{group_name}-nodes",
+            node_resource_group=f"{self._group_name}-nodes",
             kubernetes_version=version,
             sku=containerservice.ManagedClusterSKUArgs(
                 name="Base", tier="Standard" if ENVIRONMENT_TABLE[args.env].sla else "Free"
@@ -422,7 +408,7 @@ class AksCluster(Cluster):
             tags=tags,
             opts=args.resource_options(
                 self,
-                depends_on=[subnet_access, egress_access],
+                depends_on=list(depends_on),
                 # The inline pool only exists because AKS cannot create a cluster without one. After creation a
                 # refresh writes every pool (the AgentPools too) into this list, so any diff in it would PUT the
                 # whole cluster and set every pool Scaling (pulumi-azure-native#4264, #2719, #579); the autoscaler
@@ -431,26 +417,21 @@ class AksCluster(Cluster):
                 ignore_changes=["agentPoolProfiles"],
             ),
         )
-        self._name = name
-        self._args = args
-        self._group = group
-        self._cluster = cluster
-        self._client = client
-        self._control_plane_logs(name, args, group, cluster)
-        user_pools = [
-            self._user_pool(
-                pool_name, pool, name=name, args=args, group=group, cluster=cluster, subnet=subnet, version=version
-            )
-            for pool_name, pool in pools.items()
-            if pool_name != SYSTEM_POOL
-        ]
 
-        # ---- Outputs ---------------------------------------------------------------------------------------
+    def _publish_outputs(
+        self,
+        cluster: containerservice.ManagedCluster,
+        egress_ip: network.PublicIPAddress,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> None:
+        """The output contract: the public or private FQDN, the CA of the user kubeconfig, kubelogin access."""
+        args = self._args
+        private = not args.api_allow_list
         endpoint = pulumi.Output.all(cluster.fqdn, cluster.private_fqdn).apply(
             lambda fqdns: f"https://{fqdns[1] if private else fqdns[0]}"
         )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
-            resource_group_name=group.name,
+            resource_group_name=self._group.name,
             resource_name=cluster.name,
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
@@ -463,14 +444,14 @@ class AksCluster(Cluster):
             cluster_name=cluster.name,
             endpoint=endpoint,
             ca_data=ca_data,
-            access=KubeAccess(server=endpoint, ca_data=ca_data, auth=client.tenant_id.apply(kubelogin_auth)),
+            access=KubeAccess(server=endpoint, ca_data=ca_data, auth=self._client.tenant_id.apply(kubelogin_auth)),
             oidc_issuer_url=oidc_issuer_url,
             metadata=ClusterMetadata(
                 cloud="azure",
                 region=args.region,
                 env=args.env,
                 cluster_name=args.name,
-                account=client.subscription_id,
+                account=self._client.subscription_id,
                 storage_class="managed-csi-premium",
                 load_balancer="azure-standard",
                 oidc_issuer_url=oidc_issuer_url,
@@ -478,7 +459,7 @@ class AksCluster(Cluster):
             egress_cidrs=egress_ip.ip_address.apply(lambda address: [address] if address else []),
             cluster_identifier=cluster.id,
             replace_with=[cluster],
-            depends_on=[cluster, *user_pools],
+            depends_on=list(depends_on),
         )
 
     # --------------------------------------------------------------------------------------------------------

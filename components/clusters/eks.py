@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 import pulumi
@@ -35,8 +36,8 @@ from components.clusters.base import (
     WorkloadIdentity,
     argocd_exec,
 )
-from components.config.load import ConfigError
-from components.config.model import AwsSettings, NodePool
+from components.config.clouds.aws import AwsSettings
+from components.config.model import NodePool
 from components.naming import MANAGED_BY
 
 __all__ = [
@@ -67,8 +68,6 @@ ROOT_DEVICE = "/dev/xvda"
 IMDS_HOP_LIMIT = 1
 # Graviton instance families carry a `g` after the generation: m7g, c7gn, r8g, t4g, im4gn.
 _ARM_FAMILY = re.compile(r"^[a-z]+\d+g")
-VPC_PREFIX_MIN = 16
-VPC_PREFIX_MAX = 22
 OIDC_OWNER_TAG = "platform-owner-stack"
 """Tag naming the stack that created an IAM OIDC provider for a foreign issuer (the hub's): an account holds one
 provider per issuer, and every spoke in the account needs it."""
@@ -77,15 +76,8 @@ provider per issuer, and every spoke in the account needs it."""
 def split_vpc(vpc_cidr: IPv4Network, zones: int) -> tuple[list[IPv4Network], list[IPv4Network]]:
     """Private and public subnets, one each per zone: the VPC in eighths, the first six for private subnets
     (pods take their IPs from them with the VPC CNI, so they get the room), the last eighth cut again in
-    eighths for the public subnets, which hold only NAT gateways and load balancers. A /16 gives /19s and /22s."""
-    # A VPC is at most a /16, and a /22 still leaves the public subnets the /28 AWS allows at least.
-    if not VPC_PREFIX_MIN <= vpc_cidr.prefixlen <= VPC_PREFIX_MAX:
-        raise ConfigError(
-            [
-                f"platform:cluster.aws.vpcCidr: '{vpc_cidr}' cannot be split into a public and a private subnet "
-                f"per zone; use a /{VPC_PREFIX_MIN} to /{VPC_PREFIX_MAX}, e.g. 10.0.0.0/16"
-            ]
-        )
+    eighths for the public subnets, which hold only NAT gateways and load balancers. A /16 gives /19s and /22s;
+    the config refuses a VPC this cannot split (config/clouds/aws.py `VPC_PREFIX_MIN`, `VPC_PREFIX_MAX`)."""
     eighths = list(vpc_cidr.subnets(prefixlen_diff=3))
     public = list(eighths[-1].subnets(prefixlen_diff=3))
     return eighths[:zones], public[:zones]
@@ -128,6 +120,27 @@ def _allow_policy(actions: list[str], resources: pulumi.Output[str] | pulumi.Out
     )
 
 
+@dataclass(frozen=True)
+class _Roles:
+    """The cluster's IAM roles, each with the attachments that must exist before it is used."""
+
+    cluster: aws.iam.Role
+    cluster_grants: list[aws.iam.RolePolicyAttachment]
+    nodes: aws.iam.Role
+    node_grants: list[aws.iam.RolePolicyAttachment]
+    ebs_csi: aws.iam.Role
+    ebs_csi_grants: list[aws.iam.RolePolicyAttachment]
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    node_groups: list[aws.eks.NodeGroup]
+    early_addons: list[aws.eks.Addon]
+    """Installed before the node groups (networking, kube-proxy, Pod Identity)."""
+    late_addons: list[aws.eks.Addon]
+    """Deployments, installed once there are nodes (CoreDNS, the EBS CSI driver)."""
+
+
 class EksCluster(Cluster):
     """An EKS cluster in its own VPC; node pool sizes are totals across the zones (one managed node group each).
 
@@ -136,19 +149,12 @@ class EksCluster(Cluster):
     """
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not args.settings.kubernetes_version:  # guarded by config validation; kept for the type checker
+        version = args.settings.kubernetes_version
+        if not version:  # load_stack_config requires it on aws; this narrows the type
             raise ValueError("cluster.kubernetesVersion is required for an EKS cluster")
         settings = args.settings.aws or AwsSettings()
-        networks = args.api_allow_list
-        if any(network.prefixlen == 0 for network in args.settings.authorized_networks):
-            raise ConfigError(
-                [
-                    "platform:cluster.authorizedNetworks: 0.0.0.0/0 would open the EKS API endpoint to the whole "
-                    "Internet; list your CI and VPN ranges, or none for a private endpoint"
-                ]
-            )
+        # Cloud calls before anything is registered: a region with too few zones registers nothing.
         zones = self._zones(args.region, settings.availability_zones)
-        private_cidrs, public_cidrs = split_vpc(settings.vpc_cidr, len(zones))
         caller = aws.get_caller_identity()
         # The identity running this program needs an access entry of its own to install Argo CD, since the
         # cluster creator gets no implicit admin. An access entry takes an IAM role, not an STS session:
@@ -161,20 +167,40 @@ class EksCluster(Cluster):
         self._name = name
         self._partition = caller.arn.split(":")[1]
         self._tags = dict(args.tags)
-        version = _minor(args.settings.kubernetes_version)
 
-        # ----------------------------------------------------------------------------------------------------
-        # Network: own VPC, per zone a public and a private subnet, NAT for the private ones
-        # ----------------------------------------------------------------------------------------------------
-        private_subnets, network_ready, nat_addresses = self._network(
-            settings.vpc_cidr, zones, private_cidrs, public_cidrs
+        private_subnets, network_ready, nat_addresses = self._network(settings.vpc_cidr, zones)
+        roles = self._roles()
+        cluster = self._control_plane(_minor(version), [subnet.id for subnet in private_subnets], roles)
+        self._cluster = cluster
+        self._issuer = cluster.identities.apply(_issuer)
+        # IRSA: IAM trusts the cluster's service-account tokens. No thumbprint: IAM verifies this issuer's TLS
+        # certificate against its own trusted CAs and ignores configured thumbprints for it.
+        self._oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=self._issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        private_subnet_ids = [subnet.id for subnet in private_subnets]
+        nodes = self._nodes_and_addons(cluster, _minor(version), private_subnets, network_ready, roles)
+        access = self._access_entries(cluster, settings.admin_role_arns, deployer_arn)
+        self._publish_outputs(
+            cluster,
+            account=caller.account_id,
+            nat_addresses=nat_addresses,
+            ebs_csi_role=roles.ebs_csi,
+            # Nothing may act on the cluster before the program's own access entry, the nodes and DNS exist.
+            depends_on=[*access, *nodes.node_groups, *nodes.early_addons, *nodes.late_addons],
+        )
+        self._storage_class(depends_on=nodes.late_addons)
 
-        # ----------------------------------------------------------------------------------------------------
-        # Identities: the control plane's role, the nodes' role, the EBS CSI driver's Pod Identity role
-        # ----------------------------------------------------------------------------------------------------
-        cluster_role, cluster_grants = self._role(
+    # --------------------------------------------------------------------------------------------------------
+    # Steps of the constructor
+    # --------------------------------------------------------------------------------------------------------
+
+    def _roles(self) -> _Roles:
+        """The control plane's role, the nodes' role, and the EBS CSI driver's Pod Identity role."""
+        cluster, cluster_grants = self._role(
             "cluster",
             "the control plane",
             _assume_role_policy("eks.amazonaws.com", "sts:AssumeRole", "sts:TagSession"),
@@ -184,24 +210,26 @@ class EksCluster(Cluster):
         # Pull-only ECR access is the narrower policy the EKS node role docs now name (no DescribeRepositories,
         # ListImages...). The CNI policy may stay on the node role: aws-node runs with host networking, so it
         # still reaches the node's credentials with the hop limit of 1 that shuts ordinary pods out.
-        node_role, node_grants = self._role(
+        nodes, node_grants = self._role(
             "nodes",
             "the nodes of its managed node groups",
             _assume_role_policy("ec2.amazonaws.com", "sts:AssumeRole"),
             ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy"],
             protect=True,
         )
-        ebs_csi_role, ebs_csi_grants = self._role(
+        ebs_csi, ebs_csi_grants = self._role(
             "ebs-csi",
             "the EBS CSI driver's controller, through EKS Pod Identity",
             _assume_role_policy("pods.eks.amazonaws.com", "sts:AssumeRole", "sts:TagSession"),
             ["service-role/AmazonEBSCSIDriverPolicy"],
             protect=False,
         )
+        return _Roles(cluster, cluster_grants, nodes, node_grants, ebs_csi, ebs_csi_grants)
 
-        # ----------------------------------------------------------------------------------------------------
-        # Secrets encryption (KMS envelope encryption) and control-plane logs
-        # ----------------------------------------------------------------------------------------------------
+    def _control_plane(self, version: str, subnet_ids: Sequence[pulumi.Output[str]], roles: _Roles) -> aws.eks.Cluster:
+        """The cluster with its Secrets encryption key (KMS envelope encryption) and its control-plane log group."""
+        args, name = self._args, self._name
+        networks = args.api_allow_list
         # Retained on delete: losing the key makes every Secret in etcd (and in any etcd backup) unreadable.
         secrets_key = aws.kms.Key(
             f"{name}-secrets",
@@ -216,7 +244,7 @@ class EksCluster(Cluster):
         )
         key_grant = aws.iam.RolePolicy(
             f"{name}-cluster-secrets-key",
-            role=cluster_role.id,
+            role=roles.cluster.id,
             policy=_allow_policy(
                 ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
                 secrets_key.arn,
@@ -234,18 +262,14 @@ class EksCluster(Cluster):
             tags=self._tags,
             opts=args.resource_options(self, retain_on_delete=args.protect),
         )
-
-        # ----------------------------------------------------------------------------------------------------
-        # The cluster
-        # ----------------------------------------------------------------------------------------------------
-        cluster = aws.eks.Cluster(
+        return aws.eks.Cluster(
             f"{name}-cluster",
             region=args.region,
             name=args.name,
             version=version,
-            role_arn=cluster_role.arn,
+            role_arn=roles.cluster.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=private_subnet_ids,
+                subnet_ids=list(subnet_ids),
                 endpoint_private_access=True,
                 endpoint_public_access=bool(networks),
                 public_access_cidrs=networks or None,
@@ -270,43 +294,35 @@ class EksCluster(Cluster):
             opts=args.resource_options(
                 self,
                 # EKS needs the role's permissions for as long as the cluster exists, including its deletion.
-                depends_on=[*cluster_grants, key_grant, log_group],
+                depends_on=[*roles.cluster_grants, key_grant, log_group],
                 # Both only matter at creation, EKS does not report them back, and a change to either replaces
                 # the cluster: ignored, so an imported cluster or a provider default can never trigger that
                 # (terraform-aws-eks ignores them for the same reason).
                 ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons"],
             ),
         )
-        issuer = cluster.identities.apply(_issuer)
-        ca_data = cluster.certificate_authority.apply(lambda authority: authority.data or "")
-        self._cluster = cluster
-        self._issuer = issuer
 
-        # IRSA: IAM trusts the cluster's service-account tokens. No thumbprint: IAM verifies this issuer's TLS
-        # certificate against its own trusted CAs and ignores configured thumbprints for it.
-        self._oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc",
-            url=issuer,
-            client_id_lists=["sts.amazonaws.com"],
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-        # ----------------------------------------------------------------------------------------------------
-        # Add-ons and node groups
-        # ----------------------------------------------------------------------------------------------------
+    def _nodes_and_addons(
+        self,
+        cluster: aws.eks.Cluster,
+        version: str,
+        private_subnets: Sequence[aws.ec2.Subnet],
+        network_ready: Sequence[pulumi.Resource],
+        roles: _Roles,
+    ) -> _Nodes:
+        """The node groups, with the add-ons nodes need to become Ready before them and the Deployments after."""
         early_addons = {addon: self._addon(addon, cluster) for addon in ADDONS_BEFORE_NODES}
         node_groups = [
             self._node_group(
                 pool_name,
                 pool,
                 cluster=cluster,
-                node_role=node_role,
-                subnet_ids=private_subnet_ids,
+                node_role=roles.nodes,
+                subnet_ids=[subnet.id for subnet in private_subnets],
                 version=version,
-                depends_on=[*node_grants, *network_ready, *early_addons.values()],
+                depends_on=[*roles.node_grants, *network_ready, *early_addons.values()],
             )
-            for pool_name, pool in (args.settings.node_pools or {}).items()
+            for pool_name, pool in (self._args.settings.node_pools or {}).items()
         ]
         # Deployments, after the nodes: an add-on whose pods cannot be scheduled never becomes ACTIVE.
         late_addons = [
@@ -315,22 +331,37 @@ class EksCluster(Cluster):
                 "aws-ebs-csi-driver",
                 cluster,
                 pod_identity=aws.eks.AddonPodIdentityAssociationArgs(
-                    role_arn=ebs_csi_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                    role_arn=roles.ebs_csi.arn, service_account=EBS_CSI_SERVICE_ACCOUNT
                 ),
-                depends_on=[*node_groups, early_addons["eks-pod-identity-agent"], *ebs_csi_grants],
+                depends_on=[*node_groups, early_addons["eks-pod-identity-agent"], *roles.ebs_csi_grants],
             ),
         ]
+        return _Nodes(node_groups, list(early_addons.values()), late_addons)
 
-        # ----------------------------------------------------------------------------------------------------
-        # Access entries: cluster-admin for the configured roles and for the identity running this program
-        # ----------------------------------------------------------------------------------------------------
-        admins = {f"{name}-admin-{_principal_key(arn)}": arn for arn in dict.fromkeys(settings.admin_role_arns)}
+    def _access_entries(
+        self, cluster: aws.eks.Cluster, admin_role_arns: Sequence[str], deployer_arn: str
+    ) -> list[pulumi.Resource]:
+        """Cluster-admin access entries for the configured roles and for the identity running this program."""
+        name = self._name
+        admins = {f"{name}-admin-{_principal_key(arn)}": arn for arn in dict.fromkeys(admin_role_arns)}
         if deployer_arn not in admins.values():
             # A fixed name: when another identity runs `pulumi up`, the preview shows this entry being replaced.
             admins[f"{name}-deployer"] = deployer_arn
-        access = [grant for key, arn in admins.items() for grant in self._cluster_admin(key, arn, cluster)]
+        return [grant for key, arn in admins.items() for grant in self._cluster_admin(key, arn, cluster)]
 
+    def _publish_outputs(
+        self,
+        cluster: aws.eks.Cluster,
+        *,
+        account: str,
+        nat_addresses: Sequence[aws.ec2.Eip],
+        ebs_csi_role: aws.iam.Role,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> None:
+        """The output contract: endpoint, CA, `aws eks get-token` access, metadata and the NAT egress."""
+        args = self._args
         endpoint = cluster.endpoint
+        ca_data = cluster.certificate_authority.apply(lambda authority: authority.data or "")
         self._publish(
             cluster_name=cluster.name,
             endpoint=endpoint,
@@ -359,25 +390,23 @@ class EksCluster(Cluster):
                     )
                 ),
             ),
-            oidc_issuer_url=issuer,
+            oidc_issuer_url=self._issuer,
             metadata=ClusterMetadata(
                 cloud="aws",
                 region=args.region,
                 env=args.env,
                 cluster_name=args.name,
-                account=caller.account_id,
+                account=account,
                 storage_class=STORAGE_CLASS,
                 load_balancer="aws-nlb",
-                oidc_issuer_url=issuer,
+                oidc_issuer_url=self._issuer,
                 identities={"aws-ebs-csi-driver": ebs_csi_role.arn},
             ),
             egress_cidrs=pulumi.Output.all(*[address.public_ip for address in nat_addresses]),
             cluster_identifier=cluster.arn,
             replace_with=[cluster],
-            # Nothing may act on the cluster before the program's own access entry, the nodes and DNS exist.
-            depends_on=[*access, *node_groups, *early_addons.values(), *late_addons],
+            depends_on=depends_on,
         )
-        self._storage_class(depends_on=late_addons)
 
     # --------------------------------------------------------------------------------------------------------
     # Pieces
@@ -394,24 +423,24 @@ class EksCluster(Cluster):
         )
         names = sorted(available.names)
         if len(names) < count:
-            raise ConfigError(
-                [
-                    f"platform:cluster.aws.availabilityZones: {count} zones requested but {region} has "
-                    f"{len(names)} available ({', '.join(names)}); use at most {len(names)}"
-                ]
+            # Known only from the cloud, so not a rule of config/clouds/aws.py. A RunError ends the program
+            # "without the usual verbose unhandled error logic" (pulumi 3.272.0 pulumi/errors.py): the language
+            # host logs str(error) alone, any other exception with its traceback
+            # (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec; pulumi/automation/_server.py alike).
+            raise pulumi.RunError(
+                f"platform:cluster.aws.availabilityZones: {count} zones requested but {region} has "
+                f"{len(names)} available ({', '.join(names)}); use at most {len(names)}"
             )
         return names[:count]
 
     def _network(
-        self,
-        vpc_cidr: IPv4Network,
-        zones: Sequence[str],
-        private_cidrs: Sequence[IPv4Network],
-        public_cidrs: Sequence[IPv4Network],
+        self, vpc_cidr: IPv4Network, zones: Sequence[str]
     ) -> tuple[list[aws.ec2.Subnet], list[pulumi.Resource], list[aws.ec2.Eip]]:
-        """The VPC; returns the private subnets, what must exist before nodes can pull images, and the NAT
-        gateways' Elastic IPs: the fixed addresses pods leave from."""
+        """Own VPC, per zone a public and a private subnet, NAT for the private ones; returns the private subnets,
+        what must exist before nodes can pull images, and the NAT gateways' Elastic IPs: the fixed addresses pods
+        leave from."""
         args, name = self._args, self._name
+        private_cidrs, public_cidrs = split_vpc(vpc_cidr, len(zones))
 
         def tags(resource: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
             return {**self._tags, "Name": f"{args.name}-{resource}", **(extra or {})}

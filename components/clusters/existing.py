@@ -73,7 +73,7 @@ class ExistingCluster(Cluster):
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:clusters:ExistingCluster", name, None, opts)
         existing = args.settings.existing
-        if existing is None:  # guarded by config validation; kept for the type checker
+        if existing is None:  # load_stack_config requires it on existing; this narrows the type
             raise ValueError("cluster.existing is required for an existing cluster")
         path = Path(existing.kubeconfig).expanduser()
         server, ca_data = _context_facts(path, existing.context)

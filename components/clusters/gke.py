@@ -28,7 +28,8 @@ from components.clusters.base import (
     WorkloadIdentity,
     argocd_exec,
 )
-from components.config.model import GcpSettings, NodePool
+from components.config.clouds.gcp import GcpSettings
+from components.config.model import NodePool
 from components.naming import MANAGED_BY
 
 __all__ = [
@@ -158,17 +159,41 @@ class GkeCluster(Cluster):
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:clusters:GkeCluster", name, None, opts)
         gcp_settings = args.settings.gcp
-        if gcp_settings is None:  # guarded by config validation; kept for the type checker
+        if gcp_settings is None:  # load_stack_config requires it on gcp; this narrows the type
             raise ValueError("cluster.gcp is required for a GKE cluster")
-        if not args.settings.kubernetes_version:  # likewise
-            raise ValueError("cluster.kubernetesVersion is required for a GKE cluster")
-        project = gcp_settings.project
-        labels = dict(args.tags)
         self._args = args
         self._name = name
-        self._project = project
+        self._project = gcp_settings.project
+        labels = dict(args.tags)
+        apis = self._apis(gcp_settings)
+        network, subnet, nat_address, nat = self._network(gcp_settings, labels, apis)
+        node_account, node_grants = self._node_identity(apis)
+        crypto_key, key_grant = self._secrets_key(labels, depends_on=apis)
+        cluster = self._control_plane(
+            gcp_settings, labels=labels, network=network, subnet=subnet, crypto_key=crypto_key, key_grant=key_grant
+        )
+        self._cluster = cluster
+        node_pools = [
+            self._node_pool(
+                pool_name,
+                pool,
+                cluster=cluster,
+                service_account=node_account.email,
+                labels=labels,
+                depends_on=[nat, *node_grants],
+            )
+            for pool_name, pool in (args.settings.node_pools or {}).items()
+        ]
+        self._publish_outputs(cluster, nat_address, node_pools)
 
-        apis = [
+    # --------------------------------------------------------------------------------------------------------
+    # Steps of the constructor
+    # --------------------------------------------------------------------------------------------------------
+
+    def _apis(self, gcp_settings: GcpSettings) -> list[gcp.projects.Service]:
+        """The project's APIs the cluster needs."""
+        name, project = self._name, self._project
+        return [
             gcp.projects.Service(
                 f"{name}-{api.split('.')[0]}-api",
                 project=project,
@@ -180,9 +205,11 @@ class GkeCluster(Cluster):
             for api in (*REQUIRED_APIS, *binary_authorization_apis(gcp_settings))
         ]
 
-        # ----------------------------------------------------------------------------------------------------
-        # Network: own VPC, one subnet with secondary ranges (VPC-native), egress through Cloud NAT
-        # ----------------------------------------------------------------------------------------------------
+    def _network(
+        self, gcp_settings: GcpSettings, labels: dict[str, str], apis: list[gcp.projects.Service]
+    ) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, gcp.compute.Address, gcp.compute.RouterNat]:
+        """Own VPC, one subnet with secondary ranges (VPC-native), egress through Cloud NAT."""
+        args, name, project = self._args, self._name, self._project
         network = gcp.compute.Network(
             f"{name}-network",
             name=args.name,
@@ -243,10 +270,13 @@ class GkeCluster(Cluster):
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=args.resource_options(self),
         )
+        return network, subnet, nat_address, nat
 
-        # ----------------------------------------------------------------------------------------------------
-        # Identity of the nodes: a dedicated service account instead of the Compute Engine default one
-        # ----------------------------------------------------------------------------------------------------
+    def _node_identity(
+        self, apis: list[gcp.projects.Service]
+    ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+        """A dedicated service account for the nodes instead of the Compute Engine default one."""
+        args, name, project = self._args, self._name, self._project
         node_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             project=project,
@@ -265,17 +295,22 @@ class GkeCluster(Cluster):
             )
             for role in NODE_ROLES
         ]
+        return node_account, node_grants
 
-        # ----------------------------------------------------------------------------------------------------
-        # Secrets encryption at the application layer (envelope encryption with a Cloud KMS key)
-        # ----------------------------------------------------------------------------------------------------
-        crypto_key, key_grant = self._secrets_key(labels, depends_on=apis)
-
-        # ----------------------------------------------------------------------------------------------------
-        # The cluster
-        # ----------------------------------------------------------------------------------------------------
+    def _control_plane(
+        self,
+        gcp_settings: GcpSettings,
+        *,
+        labels: dict[str, str],
+        network: gcp.compute.Network,
+        subnet: gcp.compute.Subnetwork,
+        crypto_key: gcp.kms.CryptoKey,
+        key_grant: gcp.kms.CryptoKeyIAMMember,
+    ) -> gcp.container.Cluster:
+        """The regional cluster, private nodes, Secrets encrypted with `crypto_key`."""
+        args, name, project = self._args, self._name, self._project
         allow_list = args.api_allow_list
-        cluster = gcp.container.Cluster(
+        return gcp.container.Cluster(
             f"{name}-cluster",
             name=args.name,
             project=project,
@@ -345,23 +380,11 @@ class GkeCluster(Cluster):
             ),
         )
 
-        self._cluster = cluster
-
-        # ----------------------------------------------------------------------------------------------------
-        # Node pools, one per configured entry
-        # ----------------------------------------------------------------------------------------------------
-        node_pools = [
-            self._node_pool(
-                pool_name,
-                pool,
-                cluster=cluster,
-                service_account=node_account.email,
-                labels=labels,
-                depends_on=[nat, *node_grants],
-            )
-            for pool_name, pool in (args.settings.node_pools or {}).items()
-        ]
-
+    def _publish_outputs(
+        self, cluster: gcp.container.Cluster, nat_address: gcp.compute.Address, node_pools: list[gcp.container.NodePool]
+    ) -> None:
+        """The output contract: the IP endpoint for the hub, the DNS endpoint for kubeconfig users, Cloud NAT egress."""
+        args, project = self._args, self._project
         endpoint = pulumi.Output.concat("https://", cluster.endpoint)
         ca_data = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate or "")
         dns_endpoint = cluster.control_plane_endpoints_config.apply(_dns_endpoint)

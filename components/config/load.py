@@ -19,11 +19,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from components.catalog import Catalog
+from components.config.base import NAMESPACE
+from components.config.base import config_key as _key
+from components.config.clouds import CLOUD_RULES
+from components.config.clouds.common import open_api_errors
 from components.config.environments import ENVIRONMENT_TABLE
 from components.config.model import (
     CLOUDS,
     ENVIRONMENTS,
-    MACHINE_TYPE_PATTERNS,
     PLATFORM_REPOSITORY,
     SECRET_KEYS,
     StackConfig,
@@ -44,11 +47,9 @@ __all__ = [
     "set_secret_hint",
 ]
 
-NAMESPACE = "platform"
 # Config of the providers themselves (`gcp:project`, `aws:region`, ...) is theirs to check.
 PROVIDER_NAMESPACES = frozenset({"pulumi", "gcp", "aws", "azure-native", "kubernetes"})
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
-REGIONS_FILE = Path(__file__).with_name("regions.yaml")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where `pulumi up` runs the program; relative seed folders of `gitServer` start here."""
 SEED_MAX_BYTES = 512 * 1024
@@ -65,11 +66,6 @@ class ConfigError(Exception):
         self.missing_secrets = list(missing_secrets)
         """Secret keys that are required but unset; the credential-free plan stands in placeholders."""
         super().__init__("\n".join(self.lines))
-
-
-def _key(path: Iterable[Any]) -> str:
-    parts = [str(p) for p in path]
-    return f"{NAMESPACE}:{'.'.join(parts)}" if parts else NAMESPACE
 
 
 def _show(value: Any, path: tuple[Any, ...]) -> str:
@@ -177,23 +173,6 @@ def _stack_name_check(env: Any, stack: str | None) -> list[str]:
 @cache
 def _defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS_FILE.read_text())
-
-
-@cache
-def _regions() -> dict[str, frozenset[str]]:
-    return {cloud: frozenset(names) for cloud, names in yaml.safe_load(REGIONS_FILE.read_text()).items()}
-
-
-def _region_error(cloud: str, region: str) -> str | None:
-    known = _regions()[cloud]
-    if region in known:
-        return None
-    hint = difflib.get_close_matches(region, sorted(known), n=1)
-    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-    return (
-        f"{_key(['region'])}: '{region}' is not a {cloud} region{suggestion}; allowed: the {cloud} list in "
-        f"{REGIONS_FILE.relative_to(PROJECT_DIR)}, e.g. {_REGION_EXAMPLES[cloud]}"
-    )
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -361,46 +340,16 @@ def _format(error: Any) -> str:
 
 
 def _cluster_checks(config: StackConfig) -> list[str]:
-    errors: list[str] = []
     cluster = config.cluster
     cloud = config.cloud
-    for other in CLOUDS:
-        if other != cloud and getattr(cluster, other) is not None:
-            errors.append(f"{_key(['cluster', other])}: is set but cloud is '{cloud}'; only cluster.{cloud} applies")
-    if cloud == "existing":
-        if cluster.existing is None:
-            errors.append(f"{_key(['cluster', 'existing'])}: is required when cloud is 'existing'")
-        if cluster.node_pools:
-            errors.append(f"{_key(['cluster', 'nodePools'])}: does not apply to an existing cluster")
-    else:
-        if not config.region:
-            errors.append(f"{_key(['region'])}: is required when cloud is '{cloud}'")
-        elif (region_error := _region_error(cloud, config.region)) is not None:
-            errors.append(region_error)
-        if not cluster.kubernetes_version:
-            errors.append(f"{_key(['cluster', 'kubernetesVersion'])}: is required when cloud is '{cloud}'")
-        if cloud == "gcp" and cluster.gcp is None:
-            errors.append(f"{_key(['cluster', 'gcp', 'project'])}: is required when cloud is 'gcp'")
-        if cloud == "gcp" and len(config.cluster_name) > _GKE_NAME_MAX:
-            # GKE refuses longer cluster names only at `pulumi up`, after the network exists.
-            errors.append(
-                f"{_key(['cluster', 'name'])}: '{config.cluster_name}' has {len(config.cluster_name)} characters; "
-                f"a GKE cluster name has at most {_GKE_NAME_MAX}"
-            )
-        pattern = MACHINE_TYPE_PATTERNS[cloud]
-        for pool_name, pool in (cluster.node_pools or {}).items():
-            if not pattern.match(pool.machine_type):
-                errors.append(
-                    f"{_key(['cluster', 'nodePools', pool_name, 'machineType'])}: '{pool.machine_type}' is "
-                    f"not a {cloud} machine type; expected the form {_MACHINE_EXAMPLES[cloud]}"
-                )
+    errors = [
+        f"{_key(['cluster', other])}: is set but cloud is '{cloud}'; only cluster.{cloud} applies"
+        for other in CLOUDS
+        if other != cloud and getattr(cluster, other) is not None
+    ]
+    errors += CLOUD_RULES[cloud].rules(config)
     if ENVIRONMENT_TABLE[config.env].prod_like:
-        for network in cluster.authorized_networks:
-            if network.prefixlen == 0:
-                errors.append(
-                    f"{_key(['cluster', 'authorizedNetworks'])}: '{network}' opens the Kubernetes API to the "
-                    f"whole Internet; list your CI and VPN ranges instead"
-                )
+        errors += open_api_errors(config)
     return errors
 
 
@@ -484,37 +433,11 @@ def _cross_checks(config: StackConfig, catalog: Catalog) -> list[str]:
     ]
 
 
-# The role spellings each cloud's IAM takes, and an example for the error line.
-_CROSSPLANE_ROLES: dict[str, tuple[re.Pattern[str], str]] = {
-    "gcp": (
-        re.compile(r"^(roles|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/roles|organizations/\d+/roles)/[\w.]+$"),
-        "roles/cloudsql.admin",
-    ),
-    "aws": (
-        re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$"),
-        "arn:aws:iam::aws:policy/AmazonS3FullAccess",
-    ),
-    "azure": (
-        re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
-        "a role definition id (GUID)",
-    ),
-}
-
-
 def _crossplane_checks(config: StackConfig) -> list[str]:
-    roles = config.crossplane.roles
-    if not roles:
-        return []
-    if config.role != "hub":
+    """Crossplane runs on mgmt only; the role spellings are each cloud's rules (config/clouds/)."""
+    if config.crossplane.roles and config.role != "hub":
         return [f"{_key(['crossplane', 'roles'])}: applies to mgmt only, where Crossplane runs; remove it here"]
-    if config.cloud not in _CROSSPLANE_ROLES:
-        return [f"{_key(['crossplane', 'roles'])}: an existing cluster has no cloud identity to give roles to"]
-    pattern, example = _CROSSPLANE_ROLES[config.cloud]
-    return [
-        f"{_key(['crossplane', 'roles', index])}: '{role}' is not a {config.cloud} role; expected e.g. {example}"
-        for index, role in enumerate(roles)
-        if not pattern.match(role)
-    ]
+    return []
 
 
 def _missing_secrets(config: StackConfig) -> dict[str, str]:
@@ -531,10 +454,7 @@ def _needs_secret(key: str, because: str) -> str:
     return f"{_key([key])}: is required because {because}; set it with `{set_secret_hint(key)}`"
 
 
-_GKE_NAME_MAX = 40
 _STAND_IN_ENV = "dev"
-_MACHINE_EXAMPLES = {"gcp": "e2-standard-4", "aws": "m6i.xlarge", "azure": "Standard_D4s_v5"}
-_REGION_EXAMPLES = {"gcp": "europe-west1", "aws": "eu-west-1", "azure": "westeurope"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -576,6 +496,8 @@ def load_stack_config(
     errors = _cross_checks(config, catalog) + _crossplane_checks(config) + _git_server_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
+    # A cloud's rule may refuse what a rule of every cloud refuses too (the API open to the Internet): once.
+    errors = list(dict.fromkeys(errors))
     if errors:
         raise ConfigError(errors, missing_secrets=[f"{NAMESPACE}:{key}" for key in missing])
     return config

@@ -11,18 +11,14 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
 
 from components.catalog import Catalog, check_pinned_version
+from components.config.base import MODEL_CONFIG
+from components.config.clouds.aws import AwsSettings
+from components.config.clouds.azure import AzureSettings
+from components.config.clouds.existing import ExistingSettings
+from components.config.clouds.gcp import GcpSettings
 from components.config.environments import ENVIRONMENT_TABLE, Role
 from components.naming import PLATFORM_PROJECT, check_dns_label, cluster_name, namespace
 from components.pem import Certificate, KeyPairError, check_key_pair, read_certificate
@@ -32,15 +28,11 @@ __all__ = [
     "ENVIRONMENTS",
     "SECRET_KEYS",
     "ArgoCdSettings",
-    "AwsSettings",
-    "AzureSettings",
     "Cloud",
     "ClusterSettings",
     "CrossplaneSettings",
     "Domain",
     "Env",
-    "ExistingSettings",
-    "GcpSettings",
     "GitCredential",
     "GitOpsSettings",
     "GitServerSettings",
@@ -66,12 +58,6 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a
 _GIT_URL = re.compile(
     r"^(https://[^\s]+|ssh://[^\s]+|git@[^\s:]+:[^\s]+|http://[a-z0-9.-]+\.svc\.cluster\.local(:\d+)?/[^\s]+)$"
 )
-# Machine type spellings per cloud: `e2-standard-4`, `m6i.xlarge`, `Standard_D4s_v5`.
-MACHINE_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    "gcp": re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
-    "aws": re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-z]+$"),
-    "azure": re.compile(r"^Standard_[A-Za-z0-9_]+$"),
-}
 
 
 def _dns_label(value: str) -> str:
@@ -93,14 +79,7 @@ PinnedVersion = Annotated[str, AfterValidator(check_pinned_version)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-        coerce_numbers_to_str=True,
-    )
+    model_config = MODEL_CONFIG
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -127,54 +106,6 @@ class NodePool(_Model):
                 f"minSize {self.min_size} is greater than maxSize {self.max_size}; minSize must be <= maxSize"
             )
         return self
-
-
-class GcpSettings(_Model):
-    project: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
-    """GCP project id the cluster is created in."""
-    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
-    """GKE release channel; `kubernetesVersion` is the minimum control-plane version within it."""
-    subnet_cidr: IPv4Network = IPv4Network("10.10.0.0/20")
-    """Primary range of the node subnet."""
-    pods_cidr: IPv4Network = IPv4Network("10.20.0.0/14")
-    """Secondary range for Pod IPs (VPC-native)."""
-    services_cidr: IPv4Network = IPv4Network("10.24.0.0/20")
-    """Secondary range for Service IPs (VPC-native)."""
-    master_cidr: IPv4Network = IPv4Network("172.16.0.0/28")
-    """The /28 the private control plane peers from."""
-    binary_authorization: bool = False
-    """Enforce the project's Binary Authorization policy on every Pod (`PROJECT_SINGLETON_POLICY_ENFORCE`); the
-    policy itself (which attestors, which images are exempt) is the project's, set outside this program."""
-
-
-class AwsSettings(_Model):
-    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    """CIDR of the cluster's VPC; split into one public and one private subnet per availability zone."""
-    availability_zones: int = Field(default=2, ge=2, le=6)
-    """How many availability zones (from the region's list) the VPC and node groups span."""
-    admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]] = []
-    """IAM roles given cluster-admin through EKS access entries (no aws-auth ConfigMap)."""
-
-
-class AzureSettings(_Model):
-    resource_group: str | None = None
-    """Resource group to create; defaults to `rg-{cluster name}`."""
-    vnet_cidr: IPv4Network = IPv4Network("10.30.0.0/16")
-    """Address space of the cluster's VNet; nodes get the first /20."""
-    admin_group_object_ids: list[
-        Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-    ] = []
-    """Entra ID groups (object ids) that are cluster admins through Azure RBAC."""
-    encryption_at_host: bool | None = None
-    """Encrypt node OS and temporary disks and caches at the VM host (needs the subscription feature
-    `Microsoft.Compute/EncryptionAtHost`); defaults to on in prod, off elsewhere. Changing it replaces node pools."""
-
-
-class ExistingSettings(_Model):
-    kubeconfig: str = "~/.kube/config"
-    """Path of the kubeconfig file that reaches the cluster."""
-    context: str = Field(min_length=1)
-    """Context in that kubeconfig, e.g. `kind-platform` for `kind create cluster --name platform`."""
 
 
 class ClusterSettings(_Model):
