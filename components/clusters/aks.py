@@ -44,7 +44,6 @@ __all__ = [
     "AKS_SERVER_APP_ID",
     "AUDIT_LOG_CATEGORIES",
     "AksCluster",
-    "audit_log_retention_days",
     "cluster_ca",
     "encryption_at_host",
     "kubelogin_auth",
@@ -81,12 +80,6 @@ AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard", "kube-apiserver", "kube-con
 # ---------------------------------------------------------------------------------------------------------
 # Pure helpers
 # ---------------------------------------------------------------------------------------------------------
-
-
-def audit_log_retention_days(protected: bool) -> int:
-    """Days the control-plane logs are kept: a year where the environment is protected, else a month (the
-    PerGB2018 tier's minimum)."""
-    return 365 if protected else 30
 
 
 def encryption_at_host(env: str, azure: AzureSettings) -> bool:
@@ -576,7 +569,7 @@ class AksCluster(Cluster):
             workspace_name=f"log-{args.name}",
             location=args.region,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-            retention_in_days=audit_log_retention_days(args.protect),
+            retention_in_days=args.log_retention_days,
             tags=dict(args.tags),
             opts=args.resource_options(self),
         )

@@ -83,6 +83,12 @@ class ClusterArgs:
         configured = [str(network) for network in self.settings.authorized_networks]
         return list(dict.fromkeys([*configured, *self.hub_egress]))
 
+    @property
+    def log_retention_days(self) -> int:
+        """Days the control-plane, audit and flow logs are kept: a year where the environment is protected, else a
+        month (Log Analytics' PerGB2018 tier keeps at least 30 days)."""
+        return 365 if self.protect else 30
+
     def resource_options(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
         """Options for a child whose loss takes the cluster down: protected, and never replaced silently."""
         return pulumi.ResourceOptions(parent=parent, protect=self.protect, **kwargs)  # type: ignore[arg-type]

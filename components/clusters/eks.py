@@ -256,8 +256,7 @@ class EksCluster(Cluster):
             f"{name}-control-plane-logs",
             region=args.region,
             name=f"/aws/eks/{args.name}/cluster",
-            # Audit logs are kept a year where the environment is protected, a month elsewhere.
-            retention_in_days=365 if args.protect else 30,
+            retention_in_days=args.log_retention_days,
             deletion_protection_enabled=args.protect,
             tags=self._tags,
             opts=args.resource_options(self, retain_on_delete=args.protect),
@@ -574,7 +573,7 @@ class EksCluster(Cluster):
             f"{name}-flow-logs",
             region=args.region,
             name=f"/aws/vpc/{args.name}/flow-logs",
-            retention_in_days=365 if args.protect else 30,
+            retention_in_days=args.log_retention_days,
             tags=self._tags,
             opts=args.resource_options(self, retain_on_delete=args.protect),
         )
