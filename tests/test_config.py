@@ -238,7 +238,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         {**AWS_PROD, "region": "eu-west-9"},
         None,
         "platform:region",
-        ("'eu-west-9'", "not a aws region", "regions.yaml", "eu-west-1"),
+        ("'eu-west-9'", "not an aws region", "regions.yaml", "eu-west-1"),
     ),
     (
         "an Azure location spelled with a dash",
@@ -369,7 +369,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         {**base_config("aws", "mgmt"), "crossplane": {"roles": ["roles/cloudsql.admin"]}},
         None,
         "platform:crossplane.roles.0",
-        ("'roles/cloudsql.admin'", "not a aws role", "arn:aws:iam::aws:policy/"),
+        ("'roles/cloudsql.admin'", "not an aws role", "arn:aws:iam::aws:policy/"),
     ),
     (
         "an existing cluster without its context",

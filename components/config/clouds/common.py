@@ -52,6 +52,11 @@ class ManagedCloud:
     """How the cloud's IAM names a role Crossplane's providers may hold."""
     crossplane_role_example: str
 
+    @property
+    def a_name(self) -> str:
+        """The cloud's name with its article, for the error lines: "a gcp", "an aws", "an azure"."""
+        return f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name}"
+
     def errors(self, config: StackConfig) -> list[str]:
         """Region, Kubernetes version, machine types and Crossplane roles: one line per problem."""
         cluster = config.cluster
@@ -63,15 +68,15 @@ class ManagedCloud:
         if not cluster.kubernetes_version:
             errors.append(f"{config_key(['cluster', 'kubernetesVersion'])}: is required when cloud is '{self.name}'")
         errors += [
-            f"{config_key(['cluster', 'nodePools', pool_name, 'machineType'])}: '{pool.machine_type}' is not a "
-            f"{self.name} machine type; expected the form {self.machine_type_example}"
+            f"{config_key(['cluster', 'nodePools', pool_name, 'machineType'])}: '{pool.machine_type}' is not "
+            f"{self.a_name} machine type; expected the form {self.machine_type_example}"
             for pool_name, pool in (cluster.node_pools or {}).items()
             if not self.machine_type.match(pool.machine_type)
         ]
         # Off the hub, config/load.py refuses any role: Crossplane runs on mgmt only.
         if config.role == "hub":
             errors += [
-                f"{config_key(['crossplane', 'roles', index])}: '{role}' is not a {self.name} role; expected e.g. "
+                f"{config_key(['crossplane', 'roles', index])}: '{role}' is not {self.a_name} role; expected e.g. "
                 f"{self.crossplane_role_example}"
                 for index, role in enumerate(config.crossplane.roles)
                 if not self.crossplane_role.match(role)
@@ -82,6 +87,6 @@ class ManagedCloud:
         hint = difflib.get_close_matches(region, sorted(regions(self.name)), n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return (
-            f"{config_key(['region'])}: '{region}' is not a {self.name} region{suggestion}; allowed: the "
+            f"{config_key(['region'])}: '{region}' is not {self.a_name} region{suggestion}; allowed: the "
             f"{self.name} list in {'/'.join(REGIONS_FILE.parts[-3:])}, e.g. {self.region_example}"
         )
