@@ -227,6 +227,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], tuple[str, ...] | None, str, tuple[
         ("'v1.33-latest'", "1.MINOR"),
     ),
     (
+        "a bad env hides no cloud rule",
+        {**GCP_DEV, "env": "qa", "region": "europe-west99"},
+        None,
+        "platform:region",
+        ("'europe-west99'", "not a gcp region"),
+    ),
+    (
         "an unknown GCP region",
         {**GCP_DEV, "region": "europe-west99"},
         None,

@@ -491,8 +491,9 @@ def load_stack_config(
     except ValidationError as error:
         raise ConfigError([*errors, *(_format(e) for e in error.errors())]) from None
     if errors:
-        # Rules across fields need the real env (and a config free of the mistakes above) to say anything true.
-        raise ConfigError(errors)
+        # Rules across fields need the real env (and a config free of the mistakes above) to say anything true. A
+        # cloud's own rules still run: those that read the env are laxest on the stand-in, so they add no false line.
+        raise ConfigError(list(dict.fromkeys([*errors, *CLOUD_RULES[config.cloud].rules(config)])))
     errors = _cross_checks(config, catalog) + _crossplane_checks(config) + _git_server_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
