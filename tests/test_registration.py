@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.cluster_secret import enable_label
 from components.clusters import ExecAuth
 from components.gitops.hub import HUB_OUTPUT_VERSION
-from components.gitops.registration import enable_label
 from components.pulumi_seams import secret
 from tests.conftest import base_config, one, raw_config, secret_keys_of
 from tools.plan.mocks import aws as aws_mocks

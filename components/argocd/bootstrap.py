@@ -40,6 +40,7 @@ from components.argocd.values import (
     notification_token_key,
 )
 from components.catalog import Catalog
+from components.cluster_secret import REPO_CREDS_SECRET_TYPE, SECRET_TYPE_LABEL
 from components.config.model import StackConfig
 from components.naming import (
     ARGOCD_NAMESPACE,
@@ -138,7 +139,7 @@ class ArgoCd(pulumi.ComponentResource):
                     "username": b64(credential.username),
                     "password": pulumi.Output.secret(b64(credential.password.get_secret_value())),
                 },
-                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
+                {SECRET_TYPE_LABEL: REPO_CREDS_SECRET_TYPE, **_PART_OF_ARGOCD},
                 in_namespace,
             )
             for prefix, credential in sorted((config.git_credentials or {}).items())
@@ -152,7 +153,7 @@ class ArgoCd(pulumi.ComponentResource):
                     "username": b64(credential.username),
                     "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(b64)),
                 },
-                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
+                {SECRET_TYPE_LABEL: REPO_CREDS_SECRET_TYPE, **_PART_OF_ARGOCD},
                 in_namespace,
             )
             for credential in args.repositories

@@ -35,9 +35,9 @@ import pulumi_kubernetes as k8s
 
 from components.argocd.projects import domain_envs
 from components.argocd.sync import sync_policy
+from components.cluster_secret import ENV, IN_CLUSTER_SERVER
 from components.config.model import Domain, StackConfig
 from components.gitops.appsets import applicationset_resource
-from components.gitops.registration import IN_CLUSTER_SERVER
 from components.naming import DOMAIN_POD_SECURITY, pod_security_labels
 
 __all__ = [
@@ -116,7 +116,7 @@ def services_appset(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
                         _git(domain, directories),
                         # The matrix renders this selector with the git parameters (applicationset/utils
                         # RenderGeneratorParams): the env folder picks the cluster registered with that env.
-                        {"clusters": {"selector": {"matchLabels": {"env": _ENV_SEGMENT}}}},
+                        {"clusters": {"selector": {"matchLabels": {ENV: _ENV_SEGMENT}}}},
                     ]
                 }
             }

@@ -1,12 +1,8 @@
 """Register a cluster with Argo CD: a declarative cluster Secret whose labels select platform services and whose
 annotations carry the metadata their templates read (the GitOps-bridge pattern).
 
-Labels (selection, known when planning): `env`, `cloud`, `region`, `cluster-name`, `app_suffix` (see
-`app_suffix`), and `enable_<service>` = "true"/"false" for every catalog service. Annotations (values, some
-only known after the cloud answers): `account`, `oidc_issuer_url`, `storage_class`, `load_balancer`,
-`identity_<addon>`, `server`, the GitOps repo (`gitops_repo_url`, `gitops_revision`, `gitops_values_path`) and
-`version_<service>` where the stack pins another chart version. Keys use `_`, not `-`, so Go templates reach
-them as `.metadata.annotations.key`.
+The keys, and what each carries, are the contract in components/cluster_secret.py; labels select, annotations
+carry values, and every catalog service gets its `enable_<service>` label ("true"/"false").
 
 The hub registers its own cluster (in-cluster address, no credential); each spoke stack registers its cluster in
 the hub's `argocd` namespace, with the credentials `Cluster.grant_argocd_access` returns (see `hub` for how the
@@ -23,8 +19,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import cluster_secret as contract
 from components import naming
-from components.catalog import Catalog, Service
+from components.catalog import Catalog
+from components.cluster_secret import IN_CLUSTER_SERVER, enable_label, pod_security_label, version_annotation
 from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
 from components.hub_contract import ArgoCdClusterConfig, HubIdentity
@@ -32,45 +30,12 @@ from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
 from components.secret_data import b64
 
 __all__ = [
-    "APP_SUFFIX_LABEL",
-    "IN_CLUSTER_SERVER",
     "ClusterRegistration",
     "ClusterRegistrationArgs",
     "Registration",
     "app_suffix",
     "cluster_registration",
-    "enable_label",
-    "label_safe",
-    "pod_security_label",
-    "version_annotation",
 ]
-
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
-"""How Argo CD reaches the cluster it runs in (docs/operator-manual/declarative-setup.md, clusters)."""
-SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
-APP_SUFFIX_LABEL = "app_suffix"
-"""Cluster label the platform Applications of that cluster are named with: `{service}-{app_suffix}`."""
-
-
-def label_safe(name: str) -> str:
-    """`cert-manager` -> `cert_manager`: a key Go templates can reach with `.a.b` (a `-` would need `index`)."""
-    return name.replace("-", "_")
-
-
-def enable_label(service: str) -> str:
-    """The cluster label that turns a platform service on (`"true"`) or off (`"false"`) for that cluster."""
-    return f"enable_{label_safe(service)}"
-
-
-def pod_security_label(service: Service) -> str:
-    """The cluster label holding the Pod Security level of `service`'s namespace on that cluster (the group's, for
-    a shared namespace): only the services enabled there count (`Catalog.namespace_pod_security`)."""
-    return f"pod_security_{label_safe(service.group or service.name)}"
-
-
-def version_annotation(service: str) -> str:
-    """The cluster annotation that pins another chart version of a service on that cluster."""
-    return f"version_{label_safe(service)}"
 
 
 def app_suffix(env: str, cluster_name: str) -> str:
@@ -106,12 +71,12 @@ def cluster_registration(
     Tier A services default on everywhere; `config.services[name].enabled` overrides either.
     """
     labels = {
-        SECRET_TYPE_LABEL: "cluster",
-        "env": metadata.env,
-        "cloud": metadata.cloud,
-        "region": metadata.region,
-        "cluster-name": metadata.cluster_name,
-        APP_SUFFIX_LABEL: app_suffix(metadata.env, metadata.cluster_name),
+        contract.SECRET_TYPE_LABEL: contract.CLUSTER_SECRET_TYPE,
+        contract.ENV: metadata.env,
+        contract.CLOUD: metadata.cloud,
+        contract.REGION: metadata.region,
+        contract.CLUSTER_NAME: metadata.cluster_name,
+        contract.APP_SUFFIX: app_suffix(metadata.env, metadata.cluster_name),
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
     enabled = config.enabled_services(catalog, hub)
@@ -119,20 +84,20 @@ def cluster_registration(
         labels[enable_label(service.name)] = str(service.name in enabled).lower()
         labels[pod_security_label(service)] = catalog.namespace_pod_security(service, enabled)
     plain = {
-        "storage_class": metadata.storage_class,
-        "load_balancer": metadata.load_balancer,
-        "gitops_repo_url": config.gitops.repo_url,
-        "gitops_revision": config.gitops.revision,
-        "gitops_values_path": config.gitops.values_path.strip("/"),
+        contract.STORAGE_CLASS: metadata.storage_class,
+        contract.LOAD_BALANCER: metadata.load_balancer,
+        contract.GITOPS_REPO_URL: config.gitops.repo_url,
+        contract.GITOPS_REVISION: config.gitops.revision,
+        contract.GITOPS_VALUES_PATH: config.gitops.values_path.strip("/"),
     }
     for name, override in config.services.items():
         if override.version is not None:
             plain[version_annotation(name)] = override.version
     computed: dict[str, pulumi.Input[str]] = {
-        "server": server,
-        "account": metadata.account,
-        "oidc_issuer_url": metadata.oidc_issuer_url,
-        **{f"identity_{label_safe(addon)}": identity for addon, identity in metadata.identities.items()},
+        contract.SERVER: server,
+        contract.ACCOUNT: metadata.account,
+        contract.OIDC_ISSUER_URL: metadata.oidc_issuer_url,
+        **{contract.identity_annotation(addon): identity for addon, identity in metadata.identities.items()},
     }
     annotations = pulumi.Output.all(**computed).apply(lambda values: {**plain, **values})
     return Registration(labels=labels, annotations=annotations)
