@@ -1,26 +1,21 @@
-"""The cluster-Secret contract (components/cluster_secret.py) is spelled once: every other source takes its names.
-
-Read with `ast` from the source: string constants only, docstrings left out (prose may name a key)."""
+"""The cluster-Secret contract (components/cluster_secret.py) is spelled once: every other source takes its names."""
 
 from __future__ import annotations
 
-import ast
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from components import cluster_secret as contract
+from tests.spelled import PROJECT, program_sources, string_constants
 
-PROJECT = Path(__file__).resolve().parents[1]
 CONTRACT = PROJECT / "components" / "cluster_secret.py"
-SOURCES = ("components", "tools", "benchmarks", "policy", "__main__.py")
-"""The program and its tools; tests, starters and goldens are data that may spell the contract out."""
 
-SPELLED_INSIDE = re.compile(r"argocd\.argoproj\.io/secret-type|(?<![\w.])\.metadata\.(labels|annotations)\b")
-"""The Argo CD label, and a Go template reading the cluster Secret being templated (`.metadata.labels`, not an
-Application's `.app.metadata.labels` nor CEL's `object.metadata.labels`)."""
+SPELLED_INSIDE = re.compile(
+    r"argocd\.argoproj\.io/secret-type|kubernetes\.default\.svc|(?<![\w.])\.metadata\.(labels|annotations)\b"
+)
+"""The Argo CD label, the in-cluster server, and a Go template reading the cluster Secret being templated
+(`.metadata.labels`, not an Application's `.app.metadata.labels` nor CEL's `object.metadata.labels`)."""
 KEYS = (
     contract.CLUSTER_NAME,
     contract.APP_SUFFIX,
@@ -37,44 +32,17 @@ PREFIXES = ("enable_", "pod_security_", "version_", "identity_")
 """The start of a string or f-string: the per-service and per-add-on keys."""
 
 
-def _not_code(tree: ast.AST) -> set[int]:
-    """The docstrings (any string statement) and the names listed in `__all__`."""
-    found: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            found.add(id(node.value))
-        elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
-            found |= {id(child) for child in ast.walk(node.value)}
-    return found
-
-
 def contract_literals(source: str) -> list[tuple[int, str]]:
     """(line, string) for every string constant of `source` that spells part of the contract."""
-    tree = ast.parse(source)
-    prose = _not_code(tree)
-    found = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in prose:
-            continue
-        value = node.value
-        if SPELLED_INSIDE.search(value) or value in KEYS or value.startswith(PREFIXES):
-            found.append((node.lineno, value))
-    return found
-
-
-def _sources() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *SOURCES],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [PROJECT / name for name in listed if name.endswith(".py")]
+    return [
+        (line, value)
+        for line, value in string_constants(source)
+        if SPELLED_INSIDE.search(value) or value in KEYS or value.startswith(PREFIXES)
+    ]
 
 
 def test_no_source_but_the_contract_spells_a_cluster_secret_key() -> None:
-    files = _sources()
+    files = program_sources()
     assert CONTRACT in files and len(files) > 50
     offenders = [
         f"{path.relative_to(PROJECT)}:{line}: {value!r}"
@@ -93,6 +61,7 @@ def test_no_source_but_the_contract_spells_a_cluster_secret_key() -> None:
         'url = "{{.metadata.annotations.gitops_repo_url}}"',
         "name = 'x-{{default .metadata.labels.env (index .metadata.labels \"app_suffix\")}}'",
         'key = f"identity_{addon}"',
+        'destination = {"server": "https://kubernetes.default.svc"}',
     ],
 )
 def test_the_check_finds_a_spelled_out_key(source: str) -> None:

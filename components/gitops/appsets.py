@@ -46,7 +46,14 @@ from components.cluster_secret import (
     version_annotation,
 )
 from components.config.model import StackConfig
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    PLATFORM_PROJECT,
+    backstage_component,
+    managed_by_labels,
+    pod_security_labels,
+    semantic_labels_of,
+)
 
 __all__ = [
     "APPSET_NAME",
@@ -58,6 +65,7 @@ __all__ = [
     "WAVE_LABEL",
     "PlatformServices",
     "PlatformServicesArgs",
+    "application_labels",
     "applicationset_resource",
     "child_application",
     "namespace_pod_security_template",
@@ -84,6 +92,12 @@ def wave_label(wave: int) -> str:
     return f"w{wave}"
 
 
+def application_labels(project: str, env: str, service: str, cluster: str) -> dict[str, str]:
+    """The labels of a generated Application: its semantic key and the cluster it deploys to (the plan's rows and
+    the notifications read them). No managed-by label: Pulumi does not manage what Argo CD creates."""
+    return {"project": project, "env": env, "service": service, "cluster": cluster}
+
+
 def ordered_services(catalog: Catalog) -> list[Service]:
     """The services a parent holds, in wave order. Argo CD itself is excluded: its seed owns its Application."""
     return [s for s in catalog.by_wave() if not s.self_managed]
@@ -106,18 +120,13 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
     # A shared group namespace carries the group as its semantic `service`, so every Application writing its
     # managed metadata agrees; a fixed namespace keeps the service's own name.
     group = service.group or service.name
-    group_id = f"{PLATFORM_PROJECT}-{group}"
     policy = sync_policy()
     if service.ignore_differences:
         # A later sync keeps the live value of an ignored field instead of writing Git's back over it.
         policy["syncOptions"].append(RESPECT_IGNORE_DIFFERENCES)
     policy["managedNamespaceMetadata"] = {
         "labels": {
-            "project": PLATFORM_PROJECT,
-            "env": env,
-            "service": group,
-            "backstage.io/component": group_id,
-            "backstage.io/kubernetes-id": group_id,
+            **semantic_labels_of(PLATFORM_PROJECT, env, group, backstage_component(PLATFORM_PROJECT, group)),
             **pod_security_labels(pod_security or service.pod_security_level),
         }
     }
@@ -160,12 +169,8 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
             # A cluster registered before `app_suffix` existed keeps the env: the names it always had.
             "name": f"{service.name}-{{{{default {label_expr(ENV)} {optional_label_expr(APP_SUFFIX)}}}}}",
             "namespace": ARGOCD_NAMESPACE,
-            # No managed-by label: Pulumi does not manage what Argo CD creates.
             "labels": {
-                "project": PLATFORM_PROJECT,
-                "env": env,
-                "service": service.name,
-                "cluster": "{{.name}}",
+                **application_labels(PLATFORM_PROJECT, env, service.name, "{{.name}}"),
                 WAVE_LABEL: wave_label(service.wave),
             },
             # The parent applies a wave only once every Application of the waves before it is Healthy.
@@ -205,12 +210,7 @@ def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
     return {
         "metadata": {
             "name": PARENT_PREFIX + cluster,
-            "labels": {
-                "project": PLATFORM_PROJECT,
-                "env": label(ENV),
-                "service": APPSET_NAME,
-                "cluster": cluster,
-            },
+            "labels": application_labels(PLATFORM_PROJECT, label(ENV), APPSET_NAME, cluster),
             # Deleting a cluster's parent (its cluster Secret is gone) deletes its child Applications, none left
             # pointing at a cluster that no longer exists; they hold no finalizer, so this takes seconds.
             "finalizers": [RESOURCES_FINALIZER],
@@ -274,7 +274,7 @@ def applicationset_resource(
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=name,
             namespace=ARGOCD_NAMESPACE,
-            labels={"project": project, "app.kubernetes.io/managed-by": MANAGED_BY},
+            labels={"project": project, **managed_by_labels()},
         ),
         spec=spec,
         opts=opts,

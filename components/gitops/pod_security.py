@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.admissionregistration import v1 as admission
 
-from components.naming import DOMAIN_POD_SECURITY, MANAGED_BY, PLATFORM_PROJECT, POD_SECURITY_ENFORCE
+from components.naming import DOMAIN_POD_SECURITY, PLATFORM_PROJECT, POD_SECURITY_ENFORCE, managed_by_labels
 
 __all__ = ["POD_SECURITY_GUARD", "PodSecurityGuard", "domain_namespace_pattern", "pod_security_policy_spec"]
 
@@ -82,9 +82,7 @@ class PodSecurityGuard(pulumi.ComponentResource):
 
     def __init__(self, name: str, envs: tuple[str, ...], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:PodSecurityGuard", name, None, opts)
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=POD_SECURITY_GUARD, labels={"app.kubernetes.io/managed-by": MANAGED_BY}
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=POD_SECURITY_GUARD, labels=managed_by_labels())
         policy = admission.ValidatingAdmissionPolicy(
             f"{name}-policy",
             metadata=metadata,

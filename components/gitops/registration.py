@@ -26,7 +26,7 @@ from components.cluster_secret import IN_CLUSTER_SERVER, enable_label, pod_secur
 from components.clusters.base import ClusterMetadata
 from components.config.model import StackConfig
 from components.hub_contract import ArgoCdClusterConfig, HubIdentity
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY
+from components.naming import ARGOCD_NAMESPACE, managed_by_labels
 from components.secret_data import b64
 
 __all__ = [
@@ -77,7 +77,7 @@ def cluster_registration(
         contract.REGION: metadata.region,
         contract.CLUSTER_NAME: metadata.cluster_name,
         contract.APP_SUFFIX: app_suffix(metadata.env, metadata.cluster_name),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        **managed_by_labels(),
     }
     enabled = config.enabled_services(catalog, hub)
     for service in catalog.services.values():
