@@ -17,11 +17,12 @@ from components.gitops.hub import (
     read_hub,
     with_crossplane_identity,
 )
-from components.gitops.pod_security import PodSecurityGuard
+from components.gitops.pod_security import PodSecurityGuard, PodSecurityGuardArgs
 from components.gitops.registration import (
     ClusterRegistration,
     ClusterRegistrationArgs,
     Registration,
+    SpokeConnection,
     cluster_registration,
 )
 
@@ -35,7 +36,9 @@ __all__ = [
     "PlatformServices",
     "PlatformServicesArgs",
     "PodSecurityGuard",
+    "PodSecurityGuardArgs",
     "Registration",
+    "SpokeConnection",
     "claims_appset",
     "cluster_registration",
     "hub_output",

@@ -33,6 +33,7 @@ __all__ = [
     "ClusterRegistration",
     "ClusterRegistrationArgs",
     "Registration",
+    "SpokeConnection",
     "app_suffix",
     "cluster_registration",
 ]
@@ -104,18 +105,26 @@ def cluster_registration(
 
 
 @dataclass(frozen=True)
+class SpokeConnection:
+    """How the hub's Argo CD reaches a spoke, and where the spoke's files go: one value, so a registration has all
+    of it or none."""
+
+    server: pulumi.Input[str]
+    """The spoke's API server URL."""
+    access: ArgoCdClusterConfig
+    """What `Cluster.grant_argocd_access` returned: the credential config, the grants, the files for the hub."""
+    hub: HubIdentity
+    """The hub the spoke registers with."""
+
+
+@dataclass(frozen=True)
 class ClusterRegistrationArgs:
     metadata: ClusterMetadata
     config: StackConfig
     catalog: Catalog
-    hub: bool
-    """The cluster runs this Argo CD (Tier B services default on)."""
-    server: pulumi.Input[str] = IN_CLUSTER_SERVER
-    """API server URL Argo CD uses; the in-cluster address for the hub itself."""
-    access: ArgoCdClusterConfig | None = None
-    """How the hub's Argo CD gets in (a spoke); None for the cluster Argo CD runs in (its own service account)."""
-    spoke_of: HubIdentity | None = None
-    """The hub a spoke registers with: where its credential files go."""
+    spoke: SpokeConnection | None
+    """None for the cluster this Argo CD runs in (the hub, or a standalone stack): the in-cluster address, Argo CD's
+    own service account, and Tier B services on by default. Else how the hub's Argo CD reaches this spoke."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist for as long as the registration does (the cluster, the sealing key): the registration is
     created after them and, on `pulumi destroy`, deleted before them. The access grants are added to it."""
@@ -140,30 +149,30 @@ class ClusterRegistration(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterRegistrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:ClusterRegistration", name, None, opts)
+        spoke = args.spoke
+        server = IN_CLUSTER_SERVER if spoke is None else spoke.server
         registration = cluster_registration(
-            args.metadata, args.config, server=args.server, hub=args.hub, catalog=args.catalog
+            args.metadata, args.config, server=server, hub=spoke is None, catalog=args.catalog
         )
         cluster_name = args.metadata.cluster_name
         after: list[pulumi.Resource] = [*args.depends_on]
         config: pulumi.Input[dict[str, Any]] = {"tlsClientConfig": {"insecure": False}}
-        if args.access is not None:
-            config = args.access.config
-            after += args.access.grants
-            if args.access.hub_files:
-                if args.spoke_of is None:
-                    raise ValueError("a registration with hub files needs the hub it registers with (spoke_of)")
+        if spoke is not None:
+            config = spoke.access.config
+            after += spoke.access.grants
+            if spoke.access.hub_files:
                 after.append(
                     k8s.core.v1.ConfigMapPatch(
                         f"{name}-files",
                         metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                            name=args.spoke_of.files_config_map, namespace=args.spoke_of.namespace
+                            name=spoke.hub.files_config_map, namespace=spoke.hub.namespace
                         ),
                         # Only this spoke's keys: the patch's own field manager gives them back on delete.
-                        data=dict(args.access.hub_files),
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access.grants)),
+                        data=dict(spoke.access.hub_files),
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=list(spoke.access.grants)),
                     )
                 )
-        data = pulumi.Output.all(pulumi.Output.from_input(args.server), pulumi.Output.from_input(config)).apply(
+        data = pulumi.Output.all(pulumi.Output.from_input(server), pulumi.Output.from_input(config)).apply(
             lambda values: _secret_data(cluster_name, values[0], values[1])
         )
         self.secret = k8s.core.v1.Secret(
