@@ -1,14 +1,14 @@
 """The Argo CD cluster-Secret contract: every label and annotation key the registration writes and the
 ApplicationSets, the hub's teardown guard and the plan read.
 
-The GitOps-bridge idea: a cluster's registration Secret is the only channel from this program to Argo CD. Labels
+The GitOps-bridge idea: a cluster's registration Secret is how this program tells the ApplicationSets about it. Labels
 carry what generators select on (known when planning: env, cloud, `enable_<service>`); annotations carry values the
 templates read (some only known once the cloud answers: account, identities, server). Keys use `_`, not `-`, so a
 Go template reaches them as `.metadata.annotations.key`; `cluster-name` is the one `-` key, and it is only ever
 selected on, never templated.
 
 A leaf module (it imports no other package of components/): registration writes the Secret with these names, the
-readers take the same names, and a test (tests/test_registration.py) fails if a key is spelled anywhere else.
+readers take the same names, and a test (tests/test_cluster_secret.py) fails if a key is spelled anywhere else.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ __all__ = [
     "GITOPS_VALUES_PATH",
     "IN_CLUSTER_SERVER",
     "LOAD_BALANCER",
+    "NAME_PARAM",
     "OIDC_ISSUER_URL",
     "REGION",
     "REPO_CREDS_SECRET_TYPE",
     "SECRET_TYPE_LABEL",
     "SERVER",
+    "SERVER_PARAM",
     "STORAGE_CLASS",
     "annotation",
     "enable_label",
@@ -53,6 +55,11 @@ CLUSTER_SECRET_TYPE = "cluster"
 REPO_CREDS_SECRET_TYPE = "repo-creds"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 """How Argo CD reaches the cluster it runs in (declarative-setup.md, Clusters)."""
+
+# What the clusters generator hands a template from the Secret's data
+# (docs/operator-manual/applicationset/Generators-Cluster.md).
+NAME_PARAM = "{{.name}}"
+SERVER_PARAM = "{{.server}}"
 
 # Labels: what the clusters generators select on.
 ENV = "env"

@@ -12,10 +12,11 @@ from tests.spelled import PROJECT, program_sources, string_constants
 CONTRACT = PROJECT / "components" / "cluster_secret.py"
 
 SPELLED_INSIDE = re.compile(
-    r"argocd\.argoproj\.io/secret-type|kubernetes\.default\.svc|(?<![\w.])\.metadata\.(labels|annotations)\b"
+    r"argocd\.argoproj\.io/secret-type|kubernetes\.default\.svc|\{\{\.(name|server)\}\}"
+    r"|(?<![\w.])\.metadata\.(labels|annotations)\b"
 )
 """The Argo CD label, the in-cluster server, and a Go template reading the cluster Secret being templated
-(`.metadata.labels`, not an Application's `.app.metadata.labels` nor CEL's `object.metadata.labels`)."""
+(`{{.name}}`, `.metadata.labels`; not an Application's `.app.metadata.labels` nor CEL's `object.metadata.labels`)."""
 KEYS = (
     contract.CLUSTER_NAME,
     contract.APP_SUFFIX,
@@ -62,6 +63,7 @@ def test_no_source_but_the_contract_spells_a_cluster_secret_key() -> None:
         "name = 'x-{{default .metadata.labels.env (index .metadata.labels \"app_suffix\")}}'",
         'key = f"identity_{addon}"',
         'destination = {"server": "https://kubernetes.default.svc"}',
+        'destination = {"server": "{{.server}}"}',
     ],
 )
 def test_the_check_finds_a_spelled_out_key(source: str) -> None:

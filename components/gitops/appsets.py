@@ -36,6 +36,8 @@ from components.cluster_secret import (
     GITOPS_REVISION,
     GITOPS_VALUES_PATH,
     IN_CLUSTER_SERVER,
+    NAME_PARAM,
+    SERVER_PARAM,
     annotation,
     enable_label,
     label,
@@ -148,7 +150,7 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
                     "valueFiles": [
                         f"{values}/_base/{service.name}/values.yaml",
                         f"{values}/_cloud/{label(CLOUD)}/{service.name}/values.yaml",
-                        values + "/{{.name}}/" + f"{service.name}/values.yaml",
+                        f"{values}/{NAME_PARAM}/{service.name}/values.yaml",
                     ],
                     # Every layer must exist (the starter repo ships them, its test checks them): a typo in a
                     # folder name must fail the sync, not silently drop a cloud's storage class.
@@ -157,7 +159,7 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
             },
             {"repoURL": annotation(GITOPS_REPO_URL), "targetRevision": annotation(GITOPS_REVISION), "ref": "values"},
         ],
-        "destination": {"server": "{{.server}}", "namespace": _namespace(service)},
+        "destination": {"server": SERVER_PARAM, "namespace": _namespace(service)},
         "syncPolicy": policy,
     }
     if service.ignore_differences:
@@ -167,10 +169,10 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
         "kind": "Application",
         "metadata": {
             # A cluster registered before `app_suffix` existed keeps the env: the names it always had.
-            "name": f"{service.name}-{{{{default {label_expr(ENV)} {optional_label_expr(APP_SUFFIX)}}}}}",
+            "name": service.name + "-{{default " + label_expr(ENV) + " " + optional_label_expr(APP_SUFFIX) + "}}",
             "namespace": ARGOCD_NAMESPACE,
             "labels": {
-                **application_labels(PLATFORM_PROJECT, env, service.name, "{{.name}}"),
+                **application_labels(PLATFORM_PROJECT, env, service.name, NAME_PARAM),
                 WAVE_LABEL: wave_label(service.wave),
             },
             # The parent applies a wave only once every Application of the waves before it is Healthy.
@@ -206,7 +208,7 @@ def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
 
 
 def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
-    cluster = "{{.name}}"
+    cluster = NAME_PARAM
     return {
         "metadata": {
             "name": PARENT_PREFIX + cluster,

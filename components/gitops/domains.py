@@ -35,7 +35,7 @@ import pulumi_kubernetes as k8s
 
 from components.argocd.projects import domain_envs
 from components.argocd.sync import sync_policy
-from components.cluster_secret import ENV, IN_CLUSTER_SERVER
+from components.cluster_secret import ENV, IN_CLUSTER_SERVER, NAME_PARAM, SERVER_PARAM
 from components.config.model import Domain, StackConfig
 from components.gitops.appsets import application_labels, applicationset_resource
 from components.naming import DOMAIN_POD_SECURITY, pod_security_labels, semantic_labels_of
@@ -119,12 +119,12 @@ def services_appset(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
         "template": {
             "metadata": {
                 "name": f"{name}-{_SERVICE}-{_ENV_SEGMENT}",
-                "labels": application_labels(name, _ENV_SEGMENT, _SERVICE, "{{.name}}"),
+                "labels": application_labels(name, _ENV_SEGMENT, _SERVICE, NAME_PARAM),
             },
             "spec": {
                 "project": name,
                 "source": _source(domain),
-                "destination": {"server": "{{.server}}", "namespace": f"{name}-{_ENV_SEGMENT}-{_SERVICE}"},
+                "destination": {"server": SERVER_PARAM, "namespace": f"{name}-{_ENV_SEGMENT}-{_SERVICE}"},
                 "syncPolicy": {
                     **sync_policy(),
                     "managedNamespaceMetadata": {"labels": _namespace_labels(name, _ENV_SEGMENT, _SERVICE)},
