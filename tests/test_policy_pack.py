@@ -210,6 +210,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "0.0.0.0/0",
     ),
     ("aks-api-access", AKS, GOOD_AKS, with_(GOOD_AKS, "apiServerAccessProfile", ...), "every network"),
+    (
+        "aks-api-access",
+        AKS,
+        GOOD_AKS,
+        with_(GOOD_AKS, "apiServerAccessProfile.authorizedIPRanges", ["0.0.0.0/0"]),
+        "admits 0.0.0.0/0: list only the networks that need the API",
+    ),
     ("aks-identity", AKS, GOOD_AKS, with_(GOOD_AKS, "disableLocalAccounts", False), "disableLocalAccounts"),
     ("aks-identity", AKS, GOOD_AKS, with_(GOOD_AKS, "aadProfile.enableAzureRBAC", False), "Azure RBAC"),
     ("aks-network-policy", AKS, GOOD_AKS, with_(GOOD_AKS, "networkProfile.networkPolicy", "none"), "networkPolicy"),
