@@ -17,6 +17,8 @@ from components.gitops import (
     PlatformServices,
     PlatformServicesArgs,
     PodSecurityGuard,
+    PodSecurityGuardArgs,
+    SpokeConnection,
     hub_output,
     hub_provider,
     read_hub,
@@ -50,7 +52,9 @@ async def main() -> None:
     # Every cluster refuses a domain namespace that does not enforce the restricted Pod Security Standard; in place
     # before a registration lets Argo CD sync anything to the cluster.
     pod_security = PodSecurityGuard(
-        "pod-security", ENVIRONMENTS, opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster])
+        "pod-security",
+        PodSecurityGuardArgs(envs=ENVIRONMENTS),
+        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[cluster]),
     )
 
     match config.role:
@@ -86,7 +90,7 @@ async def main() -> None:
                     metadata=metadata,
                     config=config,
                     catalog=catalog,
-                    hub=True,
+                    spoke=None,
                     depends_on=[sealing_key, pod_security, *crossplane_grants],
                 ),
                 opts=on_argocd,
@@ -119,10 +123,7 @@ async def main() -> None:
                     metadata=cluster.metadata,
                     config=config,
                     catalog=catalog,
-                    hub=False,
-                    server=cluster.endpoint,
-                    access=cluster.grant_argocd_access(hub),
-                    spoke_of=hub,
+                    spoke=SpokeConnection(server=cluster.endpoint, access=cluster.grant_argocd_access(hub), hub=hub),
                     depends_on=[cluster, sealing_key, pod_security],
                 ),
                 opts=pulumi.ResourceOptions(provider=hub_provider(hub)),

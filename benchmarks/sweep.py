@@ -34,9 +34,10 @@ import yaml
 
 from components import catalog as catalog_module
 from components.catalog import Catalog
+from components.cluster_secret import APP_SUFFIX, CLUSTER_NAME, ENV, SERVER, enable_label
 from components.gitops.appsets import APPSET_NAME
-from components.gitops.registration import APP_SUFFIX_LABEL, app_suffix, enable_label
-from tools.plan.applications import APPLICATIONSET, SECRET, SECRET_TYPE_LABEL, write_applications
+from components.gitops.registration import app_suffix
+from tools.plan.applications import APPLICATIONSET, cluster_secrets, write_applications
 from tools.plan.plan import plan_stack, stack_file
 from tools.plan.runner import Plan, RecordedResource
 
@@ -126,19 +127,11 @@ def catalog_replaced(catalog: Catalog) -> Iterator[None]:
         catalog_module.load_catalog = original
 
 
-def _cluster_secrets(plan: Plan) -> list[RecordedResource]:
-    return [
-        r
-        for r in plan.by_type(SECRET)
-        if ((r.inputs.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster"
-    ]
-
-
 def _spoke_template(spoke_plan: Plan, hub_plan: Plan, catalog: Catalog) -> RecordedResource:
-    registered = _cluster_secrets(spoke_plan)
+    registered = cluster_secrets(spoke_plan)
     if registered:
         return registered[0]
-    (own,) = _cluster_secrets(hub_plan)
+    (own,) = cluster_secrets(hub_plan)
     labels = dict(own.inputs["metadata"]["labels"])
     # What cluster_registration(hub=False) gives a spoke: Tier A on, Tier B off.
     labels.update({enable_label(s.name): "false" for s in catalog.services.values() if s.management_only})
@@ -151,8 +144,8 @@ def _spoke(template: RecordedResource, index: int) -> RecordedResource:
     metadata = inputs["metadata"]
     metadata["name"] = name
     # Many clusters of one env, each named apart, as a fleet of spokes would register them.
-    metadata["labels"].update({"cluster-name": name, "env": "dev", APP_SUFFIX_LABEL: app_suffix("dev", name)})
-    metadata.setdefault("annotations", {})["server"] = f"https://{name}.example.invalid"
+    metadata["labels"].update({CLUSTER_NAME: name, ENV: "dev", APP_SUFFIX: app_suffix("dev", name)})
+    metadata.setdefault("annotations", {})[SERVER] = f"https://{name}.example.invalid"
     return dataclasses.replace(template, urn=f"{template.urn}-{index:02d}", name=name, inputs=inputs)
 
 
@@ -160,7 +153,7 @@ def _applications(hub_plan: Plan, spokes: list[RecordedResource]) -> tuple[int, 
     """Applications of the platform-services ApplicationSet over the hub and `spokes`, and the bytes of the
     applications.json the plan tool writes for them. Domain ApplicationSets read Git at runtime: not counted."""
     appsets = [r for r in hub_plan.by_type(APPLICATIONSET) if r.name == APPSET_NAME]
-    view = Plan(stack=hub_plan.stack, resources=[*appsets, *_cluster_secrets(hub_plan), *spokes])
+    view = Plan(stack=hub_plan.stack, resources=[*appsets, *cluster_secrets(hub_plan), *spokes])
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory)
         write_applications(view, out)

@@ -20,10 +20,12 @@ __all__ = [
     "check_dns_label",
     "cluster_name",
     "fixed_namespace_labels",
+    "managed_by_labels",
     "namespace",
     "part_of_argocd_labels",
     "pod_security_labels",
     "semantic_labels",
+    "semantic_labels_of",
 ]
 
 PLATFORM_PROJECT = "platform"
@@ -67,16 +69,27 @@ def cluster_name(env: str, prefix: str = "cluster") -> str:
     return check_dns_label(f"{prefix}-{env}")
 
 
-def semantic_labels(project: str, env: str, service: str) -> dict[str, str]:
-    """The labels every object addressed by the semantic key carries."""
+def semantic_labels_of(project: str, env: str, service: str, component: str) -> dict[str, str]:
+    """The semantic labels alone, no `managed-by`: what Argo CD puts on the namespaces it creates
+    (managedNamespaceMetadata). Unchecked, since a part may be a Go template the ApplicationSet fills in;
+    `component` is the Backstage component id (`backstage_component` of a literal key)."""
     return {
         "project": project,
         "env": env,
         "service": service,
-        "backstage.io/component": backstage_component(project, service),
-        "backstage.io/kubernetes-id": backstage_component(project, service),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "backstage.io/component": component,
+        "backstage.io/kubernetes-id": component,
     }
+
+
+def semantic_labels(project: str, env: str, service: str) -> dict[str, str]:
+    """The labels every object this program addresses by the semantic key carries."""
+    return {**semantic_labels_of(project, env, service, backstage_component(project, service)), **managed_by_labels()}
+
+
+def managed_by_labels() -> dict[str, str]:
+    """Says Pulumi manages the object: only on what this program creates, never on what Argo CD creates."""
+    return {"app.kubernetes.io/managed-by": MANAGED_BY}
 
 
 def fixed_namespace_labels(service: str, env: str) -> dict[str, str]:
@@ -100,4 +113,4 @@ def pod_security_labels(level: str) -> dict[str, str]:
 
 def part_of_argocd_labels() -> dict[str, str]:
     """Labels of the objects this program adds to Argo CD's own install (Secrets, ConfigMaps, AppProjects)."""
-    return {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": "argocd"}
+    return {**managed_by_labels(), "app.kubernetes.io/part-of": "argocd"}

@@ -14,6 +14,7 @@ from components.argocd.values import argocd_values
 from components.config import ConfigError, load_stack_config
 from components.config.load import DEFAULTS_FILE
 from tests.conftest import CATALOG, base_config, raw_config, secret_keys_of
+from tools.plan.applications import cluster_secret
 from tools.plan.runner import Plan
 
 Run = Callable[..., Plan]
@@ -22,12 +23,7 @@ SUBJECT = "system:serviceaccount:crossplane-system:crossplane-provider"
 
 
 def annotations_of_registration(plan: Plan) -> dict[str, str]:
-    (secret,) = [
-        r
-        for r in plan.by_type("kubernetes:core/v1:Secret")
-        if (r.inputs["metadata"].get("labels") or {}).get("argocd.argoproj.io/secret-type") == "cluster"
-    ]
-    return secret.inputs["metadata"]["annotations"]
+    return cluster_secret(plan).inputs["metadata"]["annotations"]
 
 
 def named(plan: Plan, type_token: str, name: str) -> Any:

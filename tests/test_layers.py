@@ -34,10 +34,11 @@ LEAVES = (
     "components.catalog",
     "components.pem",
     "components.hub_contract",
+    "components.cluster_secret",
     "components.pulumi_seams",
 )
-"""Modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract, and the
-private parts of the Pulumi SDK."""
+"""Modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract, the
+cluster-Secret contract, and the private parts of the Pulumi SDK."""
 
 
 def _trees(folder: Path) -> dict[str, ast.Module]:

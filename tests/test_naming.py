@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from components.naming import (
+    backstage_component,
     check_dns_label,
     cluster_name,
     fixed_namespace_labels,
+    managed_by_labels,
     namespace,
     semantic_labels,
+    semantic_labels_of,
 )
+from tests.spelled import PROJECT, program_sources, string_constants
 
 
 def test_the_brief_example() -> None:
@@ -40,3 +44,28 @@ def test_invalid_kubernetes_names_are_refused(bad: str) -> None:
 def test_a_name_that_grows_too_long_is_refused() -> None:
     with pytest.raises(ValueError, match="at most 63"):
         namespace("a" * 30, "staging", "b" * 30)
+
+
+SEMANTIC_KEYS = ("backstage.io/", "pod-security.kubernetes.io/")
+"""The semantic namespace labels' own keys (`project`, `env`, `service` are words too common to search for)."""
+
+
+def test_only_naming_spells_the_namespace_label_keys() -> None:
+    offenders = [
+        f"{path.relative_to(PROJECT)}:{line}: {value!r}"
+        for path in program_sources()
+        if path != PROJECT / "components" / "naming.py"
+        for line, value in string_constants(path.read_text())
+        if any(key in value for key in SEMANTIC_KEYS)
+    ]
+    assert not offenders, "take these labels from components/naming.py:\n" + "\n".join(offenders)
+
+
+def test_argo_cd_managed_namespaces_carry_the_semantic_labels_without_managed_by() -> None:
+    # What Argo CD creates (managedNamespaceMetadata) is labelled like what Pulumi creates, but for managed-by.
+    pulumi_made = semantic_labels("payments", "dev", "api")
+    argo_made = semantic_labels_of("payments", "dev", "api", backstage_component("payments", "api"))
+    assert pulumi_made == {**argo_made, **managed_by_labels()}
+    assert "app.kubernetes.io/managed-by" not in argo_made
+    templated = semantic_labels_of("payments", "{{.env}}", "{{.service}}", "payments-{{.service}}")
+    assert templated["backstage.io/kubernetes-id"] == templated["backstage.io/component"] == "payments-{{.service}}"

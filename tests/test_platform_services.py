@@ -14,10 +14,11 @@ import yaml
 
 from components import catalog as catalog_module
 from components.catalog import Catalog, load_catalog
+from components.cluster_secret import enable_label
 from components.clusters.base import ClusterMetadata
 from components.config import ConfigError, load_stack_config
 from components.gitops import appsets, registration
-from components.gitops.registration import cluster_registration, enable_label
+from components.gitops.registration import cluster_registration
 from tests.conftest import (
     CATALOG,
     SHIPPED_STACKS,

@@ -31,7 +31,7 @@ from components.config.model import ENVIRONMENTS
 from policy.policies import POLICIES, RULES
 from policy.policies import common as pack_common
 from policy.policies.common import get, items, level_for
-from policy.policies.production import production_protected
+from policy.policies.production import CRITICAL_RESOURCES, PROTECTED, production_protected
 from tests.conftest import base_config
 from tools.plan.runner import Plan, RecordedResource
 
@@ -210,6 +210,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "0.0.0.0/0",
     ),
     ("aks-api-access", AKS, GOOD_AKS, with_(GOOD_AKS, "apiServerAccessProfile", ...), "every network"),
+    (
+        "aks-api-access",
+        AKS,
+        GOOD_AKS,
+        with_(GOOD_AKS, "apiServerAccessProfile.authorizedIPRanges", ["0.0.0.0/0"]),
+        "admits 0.0.0.0/0: list only the networks that need the API",
+    ),
     ("aks-identity", AKS, GOOD_AKS, with_(GOOD_AKS, "disableLocalAccounts", False), "disableLocalAccounts"),
     ("aks-identity", AKS, GOOD_AKS, with_(GOOD_AKS, "aadProfile.enableAzureRBAC", False), "Azure RBAC"),
     ("aks-network-policy", AKS, GOOD_AKS, with_(GOOD_AKS, "networkProfile.networkPolicy", "none"), "networkPolicy"),
@@ -480,6 +487,37 @@ def test_the_argocd_namespace_patch_and_the_egress_addresses_must_be_protected()
         stack_resource("azure-native:network:PublicIPAddress", {}, False),
     ]
     assert len(violations(production_protected, StackValidationArgs(unprotected)) or []) == 4
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        # What the program creates with protect=config.protect (ClusterArgs.resource_options, the Argo CD seed) but
+        # the policy did not demand: the NAT behind the fixed egress, the Azure group holding the whole cluster, and
+        # the Argo CD release.
+        ("gcp:compute/router:Router", {}),
+        ("gcp:compute/routerNat:RouterNat", {}),
+        ("aws:ec2/natGateway:NatGateway", {}),
+        ("azure-native:resources:ResourceGroup", {}),
+        ("kubernetes:helm.sh/v3:Release", {"namespace": "argocd"}),
+    ],
+)
+def test_the_nat_the_resource_group_and_the_argocd_release_must_be_protected(type_: str, props: dict[str, Any]) -> None:
+    args = StackValidationArgs([stack_resource(type_, props, False)])
+    assert violations(production_protected, args) == [
+        f"{type_} {type_.rsplit(':', 1)[-1].lower()} must have protect=True in prod"
+    ]
+
+
+def test_a_release_outside_argocd_may_be_unprotected() -> None:
+    args = StackValidationArgs([stack_resource("kubernetes:helm.sh/v3:Release", {"namespace": "gitserver"}, False)])
+    assert violations(production_protected, args) == []
+
+
+def test_the_pack_reads_the_critical_resources_from_its_own_folder() -> None:
+    # `pulumi policy publish` ships the pack's folder alone: the list must be inside it.
+    assert CRITICAL_RESOURCES.parent == POLICY_DIR and CRITICAL_RESOURCES.is_file()
+    assert len(PROTECTED) >= 20
 
 
 def test_dev_may_leave_its_cluster_unprotected() -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tools.preview_guard import GUARDED, blocked_steps, main
+from policy.policies.production import PROTECTED
+from tools.preview_guard import CRITICAL_RESOURCES, GUARDED, blocked_steps, main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "preview"
 
@@ -141,6 +143,28 @@ def test_an_unreadable_document_fails_closed(tmp_path: Path, text: str, capsys: 
     path.write_text(text)
     assert main([str(path), "--stack", "prod"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_critical_resources_file_is_well_formed() -> None:
+    entries = yaml.safe_load(CRITICAL_RESOURCES.read_text())
+    for entry in entries:
+        assert {"type", "what", "protect"} <= set(entry) <= {"type", "what", "protect", "namespace", "name"}, entry
+        assert isinstance(entry["protect"], bool), entry
+        # The policy matches exact types only; protect=True on a whole module is not what the program does.
+        assert not (entry["protect"] and entry["type"].endswith("*")), entry
+    keys = [(e["type"], e.get("namespace"), e.get("name")) for e in entries]
+    assert len(keys) == len(set(keys)) == len(GUARDED)
+
+
+def test_the_guard_blocks_every_kind_the_policy_demands_protected() -> None:
+    # One list (policy/critical_resources.yaml): the pack demands protect=True on a subset of what the guard blocks.
+    guarded = {(g.type, g.namespace, g.name) for g in GUARDED}
+    demanded = {(p.type, p.namespace, p.name) for p in PROTECTED}
+    assert demanded < guarded
+    assert {g.type for g in GUARDED} - {p.type for p in PROTECTED} == {
+        "pulumi:providers:kubernetes",
+        "kubernetes:argoproj.io/v1alpha1:*",
+    }
 
 
 def test_every_guarded_type_is_a_real_token_shape() -> None:

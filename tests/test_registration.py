@@ -13,11 +13,12 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.cluster_secret import enable_label
 from components.clusters import ExecAuth
 from components.gitops.hub import HUB_OUTPUT_VERSION
-from components.gitops.registration import enable_label
 from components.pulumi_seams import secret
 from tests.conftest import base_config, one, raw_config, secret_keys_of
+from tools.plan.applications import cluster_secret
 from tools.plan.mocks import aws as aws_mocks
 from tools.plan.mocks import stacks
 from tools.plan.mocks.gcp import project_number
@@ -46,12 +47,7 @@ EKS_HUB = HubFacts(
 
 def registration(plan: Plan) -> RecordedResource:
     """The cluster Secret the stack writes (in the hub's `argocd` namespace)."""
-    (secret,) = [
-        r
-        for r in plan.by_type(SECRET)
-        if (r.inputs["metadata"].get("labels") or {}).get("argocd.argoproj.io/secret-type") == "cluster"
-    ]
-    return secret
+    return cluster_secret(plan)
 
 
 def registration_config(plan: Plan) -> dict[str, Any]:

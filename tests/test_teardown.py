@@ -14,6 +14,7 @@ import pytest
 
 from components.gitops.hub import TEARDOWN_GUARD
 from tests.conftest import base_config, one, raw_config, secret_keys_of
+from tools.plan.applications import cluster_secret
 from tools.plan.runner import Plan, RecordedResource, run_program
 
 Run = Callable[..., Plan]
@@ -31,12 +32,7 @@ CLUSTERS = {
 
 
 def registration(plan: Plan) -> RecordedResource:
-    (secret,) = [
-        r
-        for r in plan.by_type(SECRET)
-        if (r.inputs["metadata"].get("labels") or {}).get("argocd.argoproj.io/secret-type") == "cluster"
-    ]
-    return secret
+    return cluster_secret(plan)
 
 
 def _edges(plan: Plan) -> dict[str, set[str]]:

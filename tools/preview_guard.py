@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components.config.environments import envs_where
 from components.config.load import envs_named_by
 
 __all__ = [
+    "CRITICAL_RESOURCES",
     "DESTRUCTIVE_OPS",
     "GUARDED",
     "PROTECTED_ENVS",
@@ -41,7 +44,6 @@ PROTECTED_ENVS = envs_where(protected=True)
 # Step ops that end with the old resource gone (pulumi/pulumi pkg/resource/deploy/step.go). `--json` shows a
 # replacement as one `replace` step, or as the create-replacement/delete-replaced pair with --show-replacement-steps.
 DESTRUCTIVE_OPS = frozenset({"replace", "create-replacement", "delete-replaced", "delete", "import-replacement"})
-ARGOCD_NAMESPACE = "argocd"
 
 
 @dataclass(frozen=True)
@@ -67,40 +69,17 @@ class Guarded:
         return self.name is None or _name_of(state) == self.name
 
 
-# The one table of what the guard protects.
-GUARDED: tuple[Guarded, ...] = (
-    Guarded("gcp:container/cluster:Cluster", "GKE cluster"),
-    Guarded("gcp:container/nodePool:NodePool", "GKE node pool"),
-    Guarded("gcp:compute/network:Network", "VPC network"),
-    Guarded("gcp:compute/subnetwork:Subnetwork", "subnet"),
-    Guarded("gcp:compute/router:Router", "Cloud Router"),
-    Guarded("gcp:compute/routerNat:RouterNat", "Cloud NAT"),
-    # The cluster's fixed egress: every spoke's API admits the hub's by address.
-    Guarded("gcp:compute/address:Address", "egress address"),
-    Guarded("gcp:kms/cryptoKey:CryptoKey", "KMS key"),
-    Guarded("aws:eks/cluster:Cluster", "EKS cluster"),
-    Guarded("aws:eks/nodeGroup:NodeGroup", "EKS node group"),
-    Guarded("aws:ec2/vpc:Vpc", "VPC"),
-    Guarded("aws:ec2/subnet:Subnet", "subnet"),
-    Guarded("aws:ec2/natGateway:NatGateway", "NAT gateway"),
-    Guarded("aws:ec2/eip:Eip", "egress address (NAT Elastic IP)"),
-    Guarded("aws:kms/key:Key", "KMS key"),
-    Guarded("azure-native:containerservice:ManagedCluster", "AKS cluster"),
-    Guarded("azure-native:containerservice:AgentPool", "AKS node pool"),
-    Guarded("azure-native:network:VirtualNetwork", "virtual network"),
-    Guarded("azure-native:network:Subnet", "subnet"),
-    Guarded("azure-native:network:PublicIPAddress", "egress address"),
-    Guarded("azure-native:resources:ResourceGroup", "resource group"),
-    Guarded("pulumi:providers:kubernetes", "Kubernetes provider (everything on it is replaced with it)"),
-    Guarded("kubernetes:helm.sh/v3:Release", "Argo CD install", namespace=ARGOCD_NAMESPACE),
-    Guarded("kubernetes:helm.sh/v4:Chart", "Argo CD install", namespace=ARGOCD_NAMESPACE),
-    Guarded("kubernetes:core/v1:Namespace", "argocd namespace", name=ARGOCD_NAMESPACE),
-    # The seed takes `argocd` over with a patch, since a kept cluster may still have it.
-    Guarded("kubernetes:core/v1:NamespacePatch", "argocd namespace", name=ARGOCD_NAMESPACE),
-    Guarded("kubernetes:argoproj.io/v1alpha1:*", "Argo CD object"),
-    # A new sealing key would leave every SealedSecret already in Git undecryptable.
-    Guarded("tls:index/privateKey:PrivateKey", "Sealed Secrets sealing key"),
-)
+def _load_guarded(path: Path) -> tuple[Guarded, ...]:
+    """The guarded kinds listed in `path` (every entry, protected by the program or not)."""
+    return tuple(
+        Guarded(type=entry["type"], what=entry["what"], namespace=entry.get("namespace"), name=entry.get("name"))
+        for entry in yaml.safe_load(path.read_text())
+    )
+
+
+CRITICAL_RESOURCES = Path(__file__).resolve().parents[1] / "policy" / "critical_resources.yaml"
+"""The one list of what the guard protects, shared with the policy pack's `production-protected`."""
+GUARDED: tuple[Guarded, ...] = _load_guarded(CRITICAL_RESOURCES)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from components.argocd.sync import sync_policy
 from components.catalog import Catalog, ChartSource
+from components.cluster_secret import IN_CLUSTER_SERVER
 from components.config.model import StackConfig
 from components.naming import ARGOCD_NAMESPACE, PLATFORM_PROJECT, fixed_namespace_labels, semantic_labels
 
 __all__ = [
     "ARGOCD_SERVICE",
-    "IN_CLUSTER",
     "RELEASE_NAME",
     "ROOT_APPLICATION",
     "application",
@@ -32,7 +32,6 @@ RELEASE_NAME = "argocd"
 """Helm release name of the bootstrap install and of the Application's render: the same name renders the same
 object names (argocd-server, ...), so Argo CD adopts the bootstrap objects instead of creating twins."""
 ROOT_APPLICATION = "root"
-IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 def pinned_chart(config: StackConfig, catalog: Catalog, service: str) -> ChartSource:
@@ -78,7 +77,7 @@ def root_application(config: StackConfig) -> dict[str, Any]:
                 "path": gitops.apps_path,
                 "directory": {"recurse": True},
             },
-            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
+            "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
         },
     )
 
@@ -109,6 +108,6 @@ def self_application(config: StackConfig, chart: ChartSource, values: dict[str, 
                 },
                 {"repoURL": gitops.repo_url, "targetRevision": gitops.revision, "ref": "values"},
             ],
-            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
+            "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
         },
     )

@@ -40,6 +40,7 @@ from components.argocd.values import (
     notification_token_key,
 )
 from components.catalog import Catalog
+from components.cluster_secret import REPO_CREDS_SECRET_TYPE, SECRET_TYPE_LABEL
 from components.config.model import StackConfig
 from components.naming import (
     ARGOCD_NAMESPACE,
@@ -129,32 +130,12 @@ class ArgoCd(pulumi.ComponentResource):
                     in_namespace,
                 )
             )
+        # The config's credentials, then the program's own (the in-cluster Git server's).
         repo_creds = [
-            self._secret(
-                repo_creds_name(prefix),
-                {
-                    "type": b64("git"),
-                    "url": b64(prefix),
-                    "username": b64(credential.username),
-                    "password": pulumi.Output.secret(b64(credential.password.get_secret_value())),
-                },
-                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
-                in_namespace,
-            )
+            self._repo_creds(prefix, credential.username, credential.password.get_secret_value(), in_namespace)
             for prefix, credential in sorted((config.git_credentials or {}).items())
-        ]
-        repo_creds += [
-            self._secret(
-                repo_creds_name(credential.url),
-                {
-                    "type": b64("git"),
-                    "url": b64(credential.url),
-                    "username": b64(credential.username),
-                    "password": pulumi.Output.secret(pulumi.Output.from_input(credential.password).apply(b64)),
-                },
-                {"argocd.argoproj.io/secret-type": "repo-creds", **_PART_OF_ARGOCD},
-                in_namespace,
-            )
+        ] + [
+            self._repo_creds(credential.url, credential.username, credential.password, in_namespace)
             for credential in args.repositories
         ]
 
@@ -302,6 +283,23 @@ class ArgoCd(pulumi.ComponentResource):
             type="Opaque",
             data=data,
             opts=opts,
+        )
+
+    def _repo_creds(
+        self, url: str, username: str, password: pulumi.Input[str], opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.Secret:
+        """A credential template: Argo CD uses it for every repository whose URL starts with `url`
+        (docs/operator-manual/declarative-setup.md, Repository Credentials)."""
+        return self._secret(
+            repo_creds_name(url),
+            {
+                "type": b64("git"),
+                "url": b64(url),
+                "username": b64(username),
+                "password": pulumi.Output.secret(pulumi.Output.from_input(password).apply(b64)),
+            },
+            {SECRET_TYPE_LABEL: REPO_CREDS_SECRET_TYPE, **_PART_OF_ARGOCD},
+            opts,
         )
 
     def _notifications_secret(self, config: StackConfig, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

@@ -4,7 +4,7 @@
 services' ApplicationSet from the catalog; `domains` generates each domain's services and Crossplane claims from
 the domain's own repository; `hub` is the contract between the hub stack and its spokes and guards the hub's
 teardown. The Secret's labels and annotations are the whole contract between registration
-and the ApplicationSets, so both sides take their key names from `registration`.
+and the ApplicationSets, so both sides take their key names from components/cluster_secret.py.
 """
 
 from components.gitops.appsets import PlatformServices, PlatformServicesArgs, platform_services_appset
@@ -17,14 +17,13 @@ from components.gitops.hub import (
     read_hub,
     with_crossplane_identity,
 )
-from components.gitops.pod_security import PodSecurityGuard
+from components.gitops.pod_security import PodSecurityGuard, PodSecurityGuardArgs
 from components.gitops.registration import (
     ClusterRegistration,
     ClusterRegistrationArgs,
     Registration,
+    SpokeConnection,
     cluster_registration,
-    enable_label,
-    version_annotation,
 )
 
 __all__ = [
@@ -37,15 +36,15 @@ __all__ = [
     "PlatformServices",
     "PlatformServicesArgs",
     "PodSecurityGuard",
+    "PodSecurityGuardArgs",
     "Registration",
+    "SpokeConnection",
     "claims_appset",
     "cluster_registration",
-    "enable_label",
     "hub_output",
     "hub_provider",
     "platform_services_appset",
     "read_hub",
     "services_appset",
-    "version_annotation",
     "with_crossplane_identity",
 ]

@@ -28,15 +28,34 @@ import pulumi_kubernetes as k8s
 
 from components.argocd.sync import RESPECT_IGNORE_DIFFERENCES, sync_policy
 from components.catalog import Catalog, PodSecurityLevel, Service
-from components.config.model import StackConfig
-from components.gitops.registration import (
-    APP_SUFFIX_LABEL,
+from components.cluster_secret import (
+    APP_SUFFIX,
+    CLOUD,
+    ENV,
+    GITOPS_REPO_URL,
+    GITOPS_REVISION,
+    GITOPS_VALUES_PATH,
     IN_CLUSTER_SERVER,
+    NAME_PARAM,
+    SERVER_PARAM,
+    annotation,
     enable_label,
+    label,
+    label_expr,
+    optional_annotation_expr,
+    optional_label_expr,
     pod_security_label,
     version_annotation,
 )
-from components.naming import ARGOCD_NAMESPACE, MANAGED_BY, PLATFORM_PROJECT, pod_security_labels
+from components.config.model import StackConfig
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    PLATFORM_PROJECT,
+    backstage_component,
+    managed_by_labels,
+    pod_security_labels,
+    semantic_labels_of,
+)
 
 __all__ = [
     "APPSET_NAME",
@@ -48,6 +67,7 @@ __all__ = [
     "WAVE_LABEL",
     "PlatformServices",
     "PlatformServicesArgs",
+    "application_labels",
     "applicationset_resource",
     "child_application",
     "namespace_pod_security_template",
@@ -74,6 +94,12 @@ def wave_label(wave: int) -> str:
     return f"w{wave}"
 
 
+def application_labels(project: str, env: str, service: str, cluster: str) -> dict[str, str]:
+    """The labels of a generated Application: its semantic key and the cluster it deploys to (the plan's rows and
+    the notifications read them). No managed-by label: Pulumi does not manage what Argo CD creates."""
+    return {"project": project, "env": env, "service": service, "cluster": cluster}
+
+
 def ordered_services(catalog: Catalog) -> list[Service]:
     """The services a parent holds, in wave order. Argo CD itself is excluded: its seed owns its Application."""
     return [s for s in catalog.by_wave() if not s.self_managed]
@@ -83,7 +109,7 @@ def _namespace(service: Service) -> str:
     # platform-{env}-{group}, resolved per cluster; a fixed namespace (crossplane-system) is literal.
     if service.namespace is not None:
         return service.namespace
-    return '{{printf "' + PLATFORM_PROJECT + "-%s-" + str(service.group) + '" .metadata.labels.env}}'
+    return '{{printf "' + PLATFORM_PROJECT + "-%s-" + str(service.group) + '" ' + label_expr(ENV) + "}}"
 
 
 def child_application(service: Service, pod_security: PodSecurityLevel | str | None = None) -> dict[str, Any]:
@@ -91,23 +117,18 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
     ApplicationSet to fill in (`.name`, `.server`, `.metadata.labels.*`, `.metadata.annotations.*`).
     `pod_security`: the Pod Security Standard its namespace enforces, or a template that picks it per cluster
     (`namespace_pod_security_template`); the service's own level if not given."""
-    env = "{{.metadata.labels.env}}"
-    values = "$values/{{.metadata.annotations.gitops_values_path}}"
+    env = label(ENV)
+    values = "$values/" + annotation(GITOPS_VALUES_PATH)
     # A shared group namespace carries the group as its semantic `service`, so every Application writing its
     # managed metadata agrees; a fixed namespace keeps the service's own name.
     group = service.group or service.name
-    group_id = f"{PLATFORM_PROJECT}-{group}"
     policy = sync_policy()
     if service.ignore_differences:
         # A later sync keeps the live value of an ignored field instead of writing Git's back over it.
         policy["syncOptions"].append(RESPECT_IGNORE_DIFFERENCES)
     policy["managedNamespaceMetadata"] = {
         "labels": {
-            "project": PLATFORM_PROJECT,
-            "env": env,
-            "service": group,
-            "backstage.io/component": group_id,
-            "backstage.io/kubernetes-id": group_id,
+            **semantic_labels_of(PLATFORM_PROJECT, env, group, backstage_component(PLATFORM_PROJECT, group)),
             **pod_security_labels(pod_security or service.pod_security_level),
         }
     }
@@ -121,28 +142,24 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
                 # The catalog's pin unless the cluster's registration pins another version.
                 "targetRevision": '{{default "'
                 + service.chart.version
-                + '" (index .metadata.annotations "'
-                + version_annotation(service.name)
-                + '")}}',
+                + '" '
+                + optional_annotation_expr(version_annotation(service.name))
+                + "}}",
                 "helm": {
                     "releaseName": service.name,
                     "valueFiles": [
                         f"{values}/_base/{service.name}/values.yaml",
-                        values + "/_cloud/{{.metadata.labels.cloud}}/" + f"{service.name}/values.yaml",
-                        values + "/{{.name}}/" + f"{service.name}/values.yaml",
+                        f"{values}/_cloud/{label(CLOUD)}/{service.name}/values.yaml",
+                        f"{values}/{NAME_PARAM}/{service.name}/values.yaml",
                     ],
                     # Every layer must exist (the starter repo ships them, its test checks them): a typo in a
                     # folder name must fail the sync, not silently drop a cloud's storage class.
                     "ignoreMissingValueFiles": False,
                 },
             },
-            {
-                "repoURL": "{{.metadata.annotations.gitops_repo_url}}",
-                "targetRevision": "{{.metadata.annotations.gitops_revision}}",
-                "ref": "values",
-            },
+            {"repoURL": annotation(GITOPS_REPO_URL), "targetRevision": annotation(GITOPS_REVISION), "ref": "values"},
         ],
-        "destination": {"server": "{{.server}}", "namespace": _namespace(service)},
+        "destination": {"server": SERVER_PARAM, "namespace": _namespace(service)},
         "syncPolicy": policy,
     }
     if service.ignore_differences:
@@ -152,17 +169,10 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
         "kind": "Application",
         "metadata": {
             # A cluster registered before `app_suffix` existed keeps the env: the names it always had.
-            "name": service.name
-            + '-{{default .metadata.labels.env (index .metadata.labels "'
-            + APP_SUFFIX_LABEL
-            + '")}}',
+            "name": service.name + "-{{default " + label_expr(ENV) + " " + optional_label_expr(APP_SUFFIX) + "}}",
             "namespace": ARGOCD_NAMESPACE,
-            # No managed-by label: Pulumi does not manage what Argo CD creates.
             "labels": {
-                "project": PLATFORM_PROJECT,
-                "env": env,
-                "service": service.name,
-                "cluster": "{{.name}}",
+                **application_labels(PLATFORM_PROJECT, env, service.name, NAME_PARAM),
                 WAVE_LABEL: wave_label(service.wave),
             },
             # The parent applies a wave only once every Application of the waves before it is Healthy.
@@ -176,16 +186,16 @@ def child_application(service: Service, pod_security: PodSecurityLevel | str | N
 
 def _enabled(service: Service) -> str:
     # `index` with a default: a cluster registered before the service was catalogued has no label for it.
-    label = '{{default "false" (index .metadata.labels "' + enable_label(service.name) + '")}}'
-    return label if not service.management_only else "{{.metadata.labels.env}}/" + label
+    enabled = '{{default "false" ' + optional_label_expr(enable_label(service.name)) + "}}"
+    return enabled if not service.management_only else f"{label(ENV)}/{enabled}"
 
 
 def namespace_pod_security_template(service: Service, catalog: Catalog) -> str:
     """The level of `service`'s namespace on the cluster being templated: its registration's label, computed from
     the services enabled there; a cluster registered before that label existed gets the level counting every
     catalogued service, which is never stricter than what its services need."""
-    label = '(index .metadata.labels "' + pod_security_label(service) + '")'
-    return '{{default "' + catalog.namespace_pod_security(service) + '" ' + label + "}}"
+    level = optional_label_expr(pod_security_label(service))
+    return '{{default "' + catalog.namespace_pod_security(service) + '" ' + level + "}}"
 
 
 def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
@@ -198,16 +208,11 @@ def _entry(service: Service, hub_env: str, catalog: Catalog) -> dict[str, Any]:
 
 
 def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
-    cluster = "{{.name}}"
+    cluster = NAME_PARAM
     return {
         "metadata": {
             "name": PARENT_PREFIX + cluster,
-            "labels": {
-                "project": PLATFORM_PROJECT,
-                "env": "{{.metadata.labels.env}}",
-                "service": APPSET_NAME,
-                "cluster": cluster,
-            },
+            "labels": application_labels(PLATFORM_PROJECT, label(ENV), APPSET_NAME, cluster),
             # Deleting a cluster's parent (its cluster Secret is gone) deletes its child Applications, none left
             # pointing at a cluster that no longer exists; they hold no finalizer, so this takes seconds.
             "finalizers": [RESOURCES_FINALIZER],
@@ -215,8 +220,8 @@ def _parent_template(catalog: Catalog, hub_env: str) -> dict[str, Any]:
         "spec": {
             "project": PLATFORM_PROJECT,
             "source": {
-                "repoURL": "{{.metadata.annotations.gitops_repo_url}}",
-                "targetRevision": "{{.metadata.annotations.gitops_revision}}",
+                "repoURL": annotation(GITOPS_REPO_URL),
+                "targetRevision": annotation(GITOPS_REVISION),
                 "path": ORDER_CHART_PATH,
                 "helm": {
                     "releaseName": APPSET_NAME,
@@ -249,7 +254,7 @@ def platform_services_appset(catalog: Catalog, hub_env: str) -> dict[str, Any]:
         "goTemplateOptions": ["missingkey=error"],
         # Every cluster this program registered (they carry `env`; Argo CD's implicit in-cluster entry has no
         # labels). What runs there is decided per service by its enable label.
-        "generators": [{"clusters": {"selector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}}],
+        "generators": [{"clusters": {"selector": {"matchExpressions": [{"key": ENV, "operator": "Exists"}]}}}],
         "template": _parent_template(catalog, hub_env),
     }
 
@@ -271,7 +276,7 @@ def applicationset_resource(
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=name,
             namespace=ARGOCD_NAMESPACE,
-            labels={"project": project, "app.kubernetes.io/managed-by": MANAGED_BY},
+            labels={"project": project, **managed_by_labels()},
         ),
         spec=spec,
         opts=opts,

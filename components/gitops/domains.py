@@ -35,10 +35,10 @@ import pulumi_kubernetes as k8s
 
 from components.argocd.projects import domain_envs
 from components.argocd.sync import sync_policy
+from components.cluster_secret import ENV, IN_CLUSTER_SERVER, NAME_PARAM, SERVER_PARAM
 from components.config.model import Domain, StackConfig
-from components.gitops.appsets import applicationset_resource
-from components.gitops.registration import IN_CLUSTER_SERVER
-from components.naming import DOMAIN_POD_SECURITY, pod_security_labels
+from components.gitops.appsets import application_labels, applicationset_resource
+from components.naming import DOMAIN_POD_SECURITY, pod_security_labels, semantic_labels_of
 
 __all__ = [
     "CLAIMS_PATH",
@@ -84,14 +84,9 @@ def _git(domain: Domain, directories: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _namespace_labels(domain: str, env: str, service: str) -> dict[str, str]:
-    # naming.semantic_labels, templated, without the managed-by label: Argo CD, not Pulumi, manages the namespace.
-    component = f"{domain}-{service}"
+    # `service` may be a template, so the component id is built as naming.backstage_component would, unchecked.
     return {
-        "project": domain,
-        "env": env,
-        "service": service,
-        "backstage.io/component": component,
-        "backstage.io/kubernetes-id": component,
+        **semantic_labels_of(domain, env, service, f"{domain}-{service}"),
         # The admission policy of components/gitops/pod_security.py keeps a domain's own Namespace object from
         # lowering this.
         **pod_security_labels(DOMAIN_POD_SECURITY),
@@ -116,7 +111,7 @@ def services_appset(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
                         _git(domain, directories),
                         # The matrix renders this selector with the git parameters (applicationset/utils
                         # RenderGeneratorParams): the env folder picks the cluster registered with that env.
-                        {"clusters": {"selector": {"matchLabels": {"env": _ENV_SEGMENT}}}},
+                        {"clusters": {"selector": {"matchLabels": {ENV: _ENV_SEGMENT}}}},
                     ]
                 }
             }
@@ -124,12 +119,12 @@ def services_appset(domain: Domain, envs: tuple[str, ...]) -> dict[str, Any]:
         "template": {
             "metadata": {
                 "name": f"{name}-{_SERVICE}-{_ENV_SEGMENT}",
-                "labels": {"project": name, "env": _ENV_SEGMENT, "service": _SERVICE, "cluster": "{{.name}}"},
+                "labels": application_labels(name, _ENV_SEGMENT, _SERVICE, NAME_PARAM),
             },
             "spec": {
                 "project": name,
                 "source": _source(domain),
-                "destination": {"server": "{{.server}}", "namespace": f"{name}-{_ENV_SEGMENT}-{_SERVICE}"},
+                "destination": {"server": SERVER_PARAM, "namespace": f"{name}-{_ENV_SEGMENT}-{_SERVICE}"},
                 "syncPolicy": {
                     **sync_policy(),
                     "managedNamespaceMetadata": {"labels": _namespace_labels(name, _ENV_SEGMENT, _SERVICE)},
@@ -153,7 +148,7 @@ def claims_appset(domain: Domain, envs: tuple[str, ...], hub_cluster: str) -> di
         "template": {
             "metadata": {
                 "name": f"{name}-{CLAIMS_SERVICE}-{_CLAIMS_ENV}",
-                "labels": {"project": name, "env": _CLAIMS_ENV, "service": CLAIMS_SERVICE, "cluster": hub_cluster},
+                "labels": application_labels(name, _CLAIMS_ENV, CLAIMS_SERVICE, hub_cluster),
             },
             "spec": {
                 "project": name,

@@ -33,6 +33,7 @@ from components.argocd.spoke_access import (
     CLUSTER_FILES_DIR,
     federated_tokens,
 )
+from components.cluster_secret import CLUSTER_NAME, CLUSTER_SECRET_TYPE, SECRET_TYPE_LABEL
 from components.clusters.base import (
     Cluster,
     ClusterMetadata,
@@ -71,7 +72,6 @@ CROSSPLANE_SERVICE_ACCOUNT = "crossplane-provider"
 """The service account Crossplane's providers run as: the GitOps repo's DeploymentRuntimeConfig names it
 (`serviceAccountTemplate.metadata.name`), since by default each provider revision gets a generated one."""
 TEARDOWN_GUARD = "platform-hub-teardown-guard"
-SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 _SECRETS_FAILURE = re.compile(r"decrypt|passphrase|secrets? (manager|provider)|kms|key ?vault", re.IGNORECASE)
 
 
@@ -387,10 +387,10 @@ def teardown_binding_spec(hub_cluster: str) -> admission.ValidatingAdmissionPoli
             namespace=ARGOCD_NAMESPACE,
             selector=k8s.meta.v1.LabelSelectorArgs(
                 match_expressions=[
-                    k8s.meta.v1.LabelSelectorRequirementArgs(key=SECRET_TYPE_LABEL, operator="In", values=["cluster"]),
                     k8s.meta.v1.LabelSelectorRequirementArgs(
-                        key="cluster-name", operator="NotIn", values=[hub_cluster]
+                        key=SECRET_TYPE_LABEL, operator="In", values=[CLUSTER_SECRET_TYPE]
                     ),
+                    k8s.meta.v1.LabelSelectorRequirementArgs(key=CLUSTER_NAME, operator="NotIn", values=[hub_cluster]),
                 ]
             ),
             parameter_not_found_action="Allow",

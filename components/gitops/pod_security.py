@@ -11,13 +11,21 @@ cluster's own policy version; whoever sends it, Argo CD included.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.admissionregistration import v1 as admission
 
-from components.naming import DOMAIN_POD_SECURITY, MANAGED_BY, PLATFORM_PROJECT, POD_SECURITY_ENFORCE
+from components.naming import DOMAIN_POD_SECURITY, PLATFORM_PROJECT, POD_SECURITY_ENFORCE, managed_by_labels
 
-__all__ = ["POD_SECURITY_GUARD", "PodSecurityGuard", "domain_namespace_pattern", "pod_security_policy_spec"]
+__all__ = [
+    "POD_SECURITY_GUARD",
+    "PodSecurityGuard",
+    "PodSecurityGuardArgs",
+    "domain_namespace_pattern",
+    "pod_security_policy_spec",
+]
 
 POD_SECURITY_GUARD = "platform-domain-pod-security"
 _ENFORCE_VERSION = f"{POD_SECURITY_ENFORCE}-version"
@@ -77,18 +85,22 @@ def pod_security_policy_spec(envs: tuple[str, ...]) -> admission.ValidatingAdmis
     )
 
 
+@dataclass(frozen=True)
+class PodSecurityGuardArgs:
+    envs: tuple[str, ...]
+    """The environments whose domain namespaces (`{project}-{env}-{service}`) the floor covers."""
+
+
 class PodSecurityGuard(pulumi.ComponentResource):
     """On the cluster of `opts`' provider: the domain namespaces' Pod Security floor and its binding."""
 
-    def __init__(self, name: str, envs: tuple[str, ...], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: PodSecurityGuardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gitops:PodSecurityGuard", name, None, opts)
-        metadata = k8s.meta.v1.ObjectMetaArgs(
-            name=POD_SECURITY_GUARD, labels={"app.kubernetes.io/managed-by": MANAGED_BY}
-        )
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=POD_SECURITY_GUARD, labels=managed_by_labels())
         policy = admission.ValidatingAdmissionPolicy(
             f"{name}-policy",
             metadata=metadata,
-            spec=pod_security_policy_spec(envs),
+            spec=pod_security_policy_spec(args.envs),
             opts=pulumi.ResourceOptions(parent=self),
         )
         admission.ValidatingAdmissionPolicyBinding(

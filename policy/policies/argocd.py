@@ -8,13 +8,11 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from .common import UNKNOWN, Rule, get, items
+from .common import HELM_CHART, HELM_RELEASE, UNKNOWN, Rule, get, items
 
 __all__ = ["ARGOCD_RULES", "PLATFORM_PROJECTS"]
 
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 ARGOCD_NAMESPACE = "argocd"
 # Projects of the platform team itself; every other project belongs to a domain.
 PLATFORM_PROJECTS = frozenset({"platform", "default"})

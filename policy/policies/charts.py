@@ -9,12 +9,10 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from .common import UNKNOWN, Rule, get, items
+from .common import HELM_CHART, HELM_RELEASE, UNKNOWN, Rule, get, items
 
 __all__ = ["CHART_RULES", "is_pinned"]
 
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 # SemVer 2.0, as Helm requires of chart versions, with the `v` prefix some charts use.

@@ -31,6 +31,22 @@ def _open(cidrs: list[Any]) -> list[str]:
     return [str(c) for c in cidrs if is_open_cidr(c)]
 
 
+def _wide(key: str, cidrs: list[Any]) -> Iterator[str]:
+    if wide := _open(cidrs):
+        yield f"{key} admits {', '.join(wide)}: list only the networks that need the API"
+
+
+def _public_api(key: str, cidrs: Any, unset: str) -> Iterator[str]:
+    """A public API endpoint's allow-list at `key`: `unset` when it lists nothing (the endpoint admits every
+    network), else the open CIDRs it admits."""
+    if cidrs is UNKNOWN:
+        return
+    if not cidrs:
+        yield unset
+    else:
+        yield from _wide(key, cidrs)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # GKE
 # --------------------------------------------------------------------------------------------------------------------
@@ -48,8 +64,8 @@ def gke_private_cluster(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
             "the public control-plane endpoint admits every network: set privateClusterConfig.enablePrivateEndpoint "
             "or masterAuthorizedNetworksConfig (CIS GKE 5.6.3/5.6.4)"
         )
-    elif blocks is not UNKNOWN and (wide := _open([get(b, "cidrBlock") for b in blocks])):
-        yield f"masterAuthorizedNetworksConfig admits {', '.join(wide)}: list only the networks that need the API"
+    elif blocks is not UNKNOWN:
+        yield from _wide("masterAuthorizedNetworksConfig", [get(b, "cidrBlock") for b in blocks])
     if get(props, "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled") is True:
         yield "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled lets every Google Cloud IP reach the API"
 
@@ -117,16 +133,12 @@ def eks_endpoint(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
     public = get(props, "vpcConfig.endpointPublicAccess", True)  # AWS defaults to a public endpoint
     if public is False or public is UNKNOWN:
         return
-    cidrs = items(props, "vpcConfig.publicAccessCidrs")
-    if cidrs is UNKNOWN:
-        return
-    if not cidrs:
-        yield (
-            "the public endpoint is open to 0.0.0.0/0 (the AWS default): set vpcConfig.endpointPublicAccess false "
-            "or vpcConfig.publicAccessCidrs (CIS EKS 5.4.1/5.4.2)"
-        )
-    elif wide := _open(cidrs):
-        yield f"vpcConfig.publicAccessCidrs admits {', '.join(wide)}: list only the networks that need the API"
+    yield from _public_api(
+        "vpcConfig.publicAccessCidrs",
+        items(props, "vpcConfig.publicAccessCidrs"),
+        "the public endpoint is open to 0.0.0.0/0 (the AWS default): set vpcConfig.endpointPublicAccess false "
+        "or vpcConfig.publicAccessCidrs (CIS EKS 5.4.1/5.4.2)",
+    )
 
 
 def eks_secrets_encryption(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
@@ -168,16 +180,12 @@ def aks_api_access(props: Any, _: ResourceValidationArgs) -> Iterator[str]:
     private = get(props, "apiServerAccessProfile.enablePrivateCluster")
     if private is True or private is UNKNOWN:
         return
-    ranges = items(props, "apiServerAccessProfile.authorizedIPRanges")
-    if ranges is UNKNOWN:
-        return
-    if not ranges:
-        yield (
-            "the API server admits every network: set apiServerAccessProfile.enablePrivateCluster or "
-            "apiServerAccessProfile.authorizedIPRanges (CIS AKS 5.4.1/5.4.2)"
-        )
-    elif wide := _open(ranges):
-        yield f"apiServerAccessProfile.authorizedIPRanges admits {', '.join(wide)}"
+    yield from _public_api(
+        "apiServerAccessProfile.authorizedIPRanges",
+        items(props, "apiServerAccessProfile.authorizedIPRanges"),
+        "the API server admits every network: set apiServerAccessProfile.enablePrivateCluster or "
+        "apiServerAccessProfile.authorizedIPRanges (CIS AKS 5.4.1/5.4.2)",
+    )
 
 
 def aks_identity(props: Any, _: ResourceValidationArgs) -> Iterator[str]:

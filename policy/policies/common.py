@@ -44,6 +44,8 @@ __all__ = [
     "ADVISORY_ENVS",
     "ENVIRONMENTS",
     "EXEMPT_ENVS",
+    "HELM_CHART",
+    "HELM_RELEASE",
     "HUB_ENVS",
     "PROTECTED_ENVS",
     "UNKNOWN",
@@ -68,6 +70,11 @@ ADVISORY_ENVS = frozenset({"dev", "mgmt"})
 HUB_ENVS = frozenset({"mgmt"})
 # Whose platform may not be deleted or replaced: mgmt too, as it hosts the Argo CD that deploys to prod.
 PROTECTED_ENVS = frozenset({"staging", "mgmt", "prod"})
+
+
+# The two ways a program installs a Helm chart with pulumi-kubernetes 4.
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 
 
 class _Unknown:

@@ -1,10 +1,15 @@
 """Production resources are protected: in staging, prod and the mgmt hub (`PROTECTED_ENVS`), every cluster, node
-pool, network, KMS key and the argocd Namespace carries `protect=True`, so no deployment can delete or replace them
-(Pulumi "Protecting against undesired changes"; `pulumi state protect` alone is undone by the next `up` unless the
-program sets it)."""
+pool, network, NAT, egress address, KMS key, the sealing key, the Argo CD release and the argocd Namespace carries
+`protect=True`, so no deployment can delete or replace them (Pulumi "Protecting against undesired changes";
+`pulumi state protect` alone is undone by the next `up` unless the program sets it). Which kinds: the entries of
+../critical_resources.yaml marked `protect: true`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -15,41 +20,43 @@ from pulumi_policy import (
 
 from .common import PROTECTED_ENVS, envs_of, get
 
-__all__ = ["PROTECTED_TYPES", "production_protected"]
+__all__ = ["CRITICAL_RESOURCES", "PROTECTED", "Protected", "production_protected"]
 
-PROTECTED_TYPES = frozenset(
-    {
-        "gcp:container/cluster:Cluster",
-        "gcp:container/nodePool:NodePool",
-        "gcp:compute/network:Network",
-        "gcp:compute/subnetwork:Subnetwork",
-        "gcp:kms/cryptoKey:CryptoKey",
-        "aws:eks/cluster:Cluster",
-        "aws:eks/nodeGroup:NodeGroup",
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:kms/key:Key",
-        "azure-native:containerservice:ManagedCluster",
-        "azure-native:containerservice:AgentPool",
-        "azure-native:network:VirtualNetwork",
-        "azure-native:network:Subnet",
-        # The fixed egress addresses every spoke's API admits.
-        "gcp:compute/address:Address",
-        "aws:ec2/eip:Eip",
-        "azure-native:network:PublicIPAddress",
-        # The Sealed Secrets sealing key: a new one leaves every SealedSecret already in Git undecryptable.
-        "tls:index/privateKey:PrivateKey",
-    }
-)
-# The seed creates `argocd` as a NamespacePatch (a kept cluster may still have it); either kind is protected.
-NAMESPACES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch")
-ARGOCD_NAMESPACE = "argocd"
+CRITICAL_RESOURCES = Path(__file__).resolve().parents[1] / "critical_resources.yaml"
+"""The one list of critical resources, shared with tools/preview_guard.py; it ships inside the pack's folder."""
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A kind of resource the program protects in a protected environment (an entry with `protect: true`)."""
+
+    type: str
+    namespace: str | None = None
+    """Only objects installed into this namespace (a Helm release's `namespace`)."""
+    name: str | None = None
+    """Only the object of this name (`metadata.name`)."""
+
+    def matches(self, resource_type: str, props: object) -> bool:
+        if resource_type != self.type:
+            return False
+        if self.namespace is not None and get(props, "namespace") != self.namespace:
+            return False
+        return self.name is None or get(props, "metadata.name") == self.name
+
+
+def _load_protected(path: Path) -> tuple[Protected, ...]:
+    return tuple(
+        Protected(type=entry["type"], namespace=entry.get("namespace"), name=entry.get("name"))
+        for entry in yaml.safe_load(path.read_text())
+        if entry["protect"]
+    )
+
+
+PROTECTED: tuple[Protected, ...] = _load_protected(CRITICAL_RESOURCES)
 
 
 def _must_be_protected(resource_type: str, props: object) -> bool:
-    if resource_type in PROTECTED_TYPES:
-        return True
-    return resource_type in NAMESPACES and get(props, "metadata.name") == ARGOCD_NAMESPACE
+    return any(entry.matches(resource_type, props) for entry in PROTECTED)
 
 
 def validate_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -68,8 +75,8 @@ def validate_protected(args: StackValidationArgs, report_violation: ReportViolat
 production_protected = StackValidationPolicy(
     name="production-protected",
     description=(
-        "In staging, prod and mgmt, clusters, node pools, networks, KMS keys, the sealing key and the argocd Namespace "
-        "are protected."
+        "In staging, prod and mgmt, clusters, node pools, networks, NATs, egress addresses, KMS keys, the sealing key, "
+        "the Argo CD release and the argocd Namespace are protected."
     ),
     validate=validate_protected,
     enforcement_level=EnforcementLevel.MANDATORY,

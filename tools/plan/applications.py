@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from components.cluster_secret import CLUSTER_NAME, SERVER, is_cluster_secret
 from components.gitops.appsets import ORDER_CHART_PATH
 from tools.plan.gotemplate import TemplateError, render_tree
 from tools.plan.runner import PROGRAM, Plan, RecordedResource
@@ -39,6 +40,7 @@ __all__ = [
     "chart_children",
     "cluster_params",
     "cluster_secret",
+    "cluster_secrets",
     "expand",
     "git_directories",
     "mermaid",
@@ -49,7 +51,6 @@ __all__ = [
 
 APPLICATIONSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 SECRET = "kubernetes:core/v1:Secret"
-SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 _SPEC_KEYS = {"generators", "template", "goTemplate", "goTemplateOptions", "strategy", "syncPolicy"}
 _OPERATORS = {"In", "NotIn", "Exists", "DoesNotExist"}
 _GIT_KEYS = {"repoURL", "revision", "directories"}
@@ -65,17 +66,14 @@ class ExpansionError(ValueError):
     """An ApplicationSet uses something this expansion does not implement, or generates a broken Application."""
 
 
-def _cluster_secrets(plan: Plan) -> list[RecordedResource]:
-    return [
-        r
-        for r in plan.by_type(SECRET)
-        if ((r.inputs.get("metadata") or {}).get("labels") or {}).get(SECRET_TYPE_LABEL) == "cluster"
-    ]
+def cluster_secrets(plan: Plan) -> list[RecordedResource]:
+    """The cluster Secrets a plan registers."""
+    return [r for r in plan.by_type(SECRET) if is_cluster_secret((r.inputs.get("metadata") or {}).get("labels") or {})]
 
 
 def cluster_secret(plan: Plan) -> RecordedResource:
     """The one cluster Secret of a hub's plan (its own registration)."""
-    found = _cluster_secrets(plan)
+    found = cluster_secrets(plan)
     if len(found) != 1:
         raise ExpansionError(f"expected one cluster Secret, found {[r.name for r in found]}")
     return found[0]
@@ -85,18 +83,18 @@ def cluster_params(plan: Plan) -> list[dict[str, Any]]:
     """The clusters generator's parameters of every cluster Secret in the plan. The Secret's data is masked in a
     plan, so name and server come from the `cluster-name` label and `server` annotation registration sets."""
     clusters = []
-    for resource in _cluster_secrets(plan):
+    for resource in cluster_secrets(plan):
         metadata = resource.inputs["metadata"]
         labels = metadata["labels"]
         annotations = metadata.get("annotations") or {}
-        if "cluster-name" not in labels or "server" not in annotations:
+        if CLUSTER_NAME not in labels or SERVER not in annotations:
             raise ExpansionError(
-                f"cluster Secret {metadata.get('name')} lacks the cluster-name label or server annotation"
+                f"cluster Secret {metadata.get('name')} lacks the {CLUSTER_NAME} label or {SERVER} annotation"
             )
         clusters.append(
             {
-                "name": labels["cluster-name"],
-                "server": annotations["server"],
+                "name": labels[CLUSTER_NAME],
+                "server": annotations[SERVER],
                 "metadata": {"labels": dict(labels), "annotations": dict(annotations)},
             }
         )
