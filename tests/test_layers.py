@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -36,9 +37,10 @@ LEAVES = (
     "components.hub_contract",
     "components.cluster_secret",
     "components.pulumi_seams",
+    "components.secret_data",
 )
 """Modules any layer may import: names, the service catalog (data), the PEM reader, the hub-spoke contract, the
-cluster-Secret contract, and the private parts of the Pulumi SDK."""
+cluster-Secret contract, the private parts of the Pulumi SDK, and the base64 of Secret data."""
 
 
 def _trees(folder: Path) -> dict[str, ast.Module]:
@@ -113,3 +115,28 @@ def test_the_cluster_components_raise_no_config_error() -> None:
     for module, tree in _trees(COMPONENTS / "clusters").items():
         names = {name for name in _imports(tree) if name.endswith("ConfigError")}
         assert not names, f"{module} imports {sorted(names)}"
+
+
+def _component_imports(trees: dict[str, ast.Module], own: str) -> set[str]:
+    """The components (by their name under `components.`) that the modules of `trees` import, their own aside."""
+    found = set()
+    for tree in trees.values():
+        for name in _imports(tree):
+            parts = name.split(".")
+            if parts[0] == "components" and len(parts) > 1 and parts[1] != own:
+                found.add(parts[1])
+    return found
+
+
+def test_the_architecture_page_lists_what_each_package_imports() -> None:
+    rows = dict(
+        re.findall(
+            r"^\| `(__main__\.py|components/\w+/)` \| ([^|]+) \|$", (PROJECT / "docs/architecture.md").read_text(), re.M
+        )
+    )
+    packages = [path for path in sorted(COMPONENTS.iterdir()) if (path / "__init__.py").is_file()]
+    actual = {f"components/{path.name}/": _component_imports(_trees(path), path.name) for path in packages}
+    actual = {row: imports for row, imports in actual.items() if row != "components/catalog/" or imports}
+    actual["__main__.py"] = _component_imports({"__main__": ast.parse((PROJECT / "__main__.py").read_text())}, "")
+    documented = {row: {name.strip() for name in imports.split(",")} for row, imports in rows.items()}
+    assert documented == actual, "docs/architecture.md's import table is stale; rewrite it from this test's `actual`"

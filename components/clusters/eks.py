@@ -38,7 +38,7 @@ from components.clusters.base import (
 )
 from components.config.clouds.aws import AwsSettings
 from components.config.model import NodePool
-from components.naming import MANAGED_BY
+from components.naming import managed_by_labels
 
 __all__ = [
     "ADDONS_BEFORE_NODES",
@@ -764,7 +764,7 @@ class EksCluster(Cluster):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=STORAGE_CLASS,
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
-                labels={"app.kubernetes.io/managed-by": MANAGED_BY},
+                labels=managed_by_labels(),
             ),
             provisioner="ebs.csi.aws.com",
             parameters={"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},

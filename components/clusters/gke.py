@@ -30,7 +30,7 @@ from components.clusters.base import (
 )
 from components.config.clouds.gcp import GcpSettings
 from components.config.model import NodePool
-from components.naming import MANAGED_BY
+from components.naming import managed_by_labels
 
 __all__ = [
     "FLOW_LOGS",
@@ -576,7 +576,7 @@ class GkeCluster(Cluster):
         admin = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-argocd-hub",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"argocd-{hub.cluster_name}", labels={"app.kubernetes.io/managed-by": MANAGED_BY}
+                name=f"argocd-{hub.cluster_name}", labels=managed_by_labels()
             ),
             role_ref=k8s.rbac.v1.RoleRefArgs(
                 api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"
