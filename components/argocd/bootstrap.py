@@ -49,7 +49,7 @@ from components.naming import (
     part_of_argocd_labels,
     pod_security_labels,
 )
-from components.secret_data import b64
+from components.secret_data import b64, opaque_secret
 
 __all__ = ["ADMIN_PASSWORD_CHANGE_SECRET", "RELEASE_IGNORED_CHANGES", "ArgoCd", "ArgoCdArgs", "RepositoryCredential"]
 
@@ -270,20 +270,11 @@ class ArgoCd(pulumi.ComponentResource):
             opts=opts,
         )
 
+    @staticmethod
     def _secret(
-        self,
-        name: str,
-        data: dict[str, pulumi.Input[str]],
-        labels: dict[str, str],
-        opts: pulumi.ResourceOptions,
+        name: str, data: dict[str, pulumi.Input[str]], labels: dict[str, str], opts: pulumi.ResourceOptions
     ) -> k8s.core.v1.Secret:
-        return k8s.core.v1.Secret(
-            name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ARGOCD_NAMESPACE, labels=labels),
-            type="Opaque",
-            data=data,
-            opts=opts,
-        )
+        return opaque_secret(name, namespace=ARGOCD_NAMESPACE, labels=labels, data=data, opts=opts)
 
     def _repo_creds(
         self, url: str, username: str, password: pulumi.Input[str], opts: pulumi.ResourceOptions

@@ -575,9 +575,7 @@ class GkeCluster(Cluster):
         # GKE names a Google service account's requests after its email; RBAC makes that user cluster-admin.
         admin = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-argocd-hub",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"argocd-{hub.cluster_name}", labels=managed_by_labels()
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"argocd-{hub.cluster_name}", labels=managed_by_labels()),
             role_ref=k8s.rbac.v1.RoleRefArgs(
                 api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="cluster-admin"
             ),

@@ -32,7 +32,7 @@ from components.config.model import (
 from components.gitserver.chart import CHART, CHART_VERSION, IMAGE, IMAGE_TAG, forgejo_values
 from components.gitserver.seed import Seed, folder_files, seed_archive, seeds_digest
 from components.naming import PLATFORM_PROJECT, semantic_labels
-from components.secret_data import b64
+from components.secret_data import b64, opaque_secret
 
 __all__ = ["READER_USER", "SEED_IMAGE", "SEED_SCRIPT", "GitServer", "GitServerArgs", "seeds_of"]
 
@@ -92,21 +92,14 @@ class GitServer(pulumi.ComponentResource):
         reader_password = random.RandomPassword(
             "gitserver-reader-password", length=_PASSWORD_LENGTH, special=False, opts=child
         )
-        admin = self._credentials(
-            name=ADMIN_SECRET,
-            ns_name=ns_name,
-            labels=labels,
-            username=GIT_SERVER_OWNER,
-            password=admin_password,
-            opts=in_ns,
-        )
-        reader = self._credentials(
-            name=READER_SECRET,
-            ns_name=ns_name,
-            labels=labels,
-            username=READER_USER,
-            password=reader_password,
-            opts=in_ns,
+        admin, reader = (
+            self._credentials(
+                name=name, ns_name=ns_name, labels=labels, username=username, password=password, opts=in_ns
+            )
+            for name, username, password in (
+                (ADMIN_SECRET, GIT_SERVER_OWNER, admin_password),
+                (READER_SECRET, READER_USER, reader_password),
+            )
         )
 
         base_url = git_server_base_url(env)
@@ -171,15 +164,11 @@ class GitServer(pulumi.ComponentResource):
         password: random.RandomPassword,
         opts: pulumi.ResourceOptions,
     ) -> k8s.core.v1.Secret:
-        return k8s.core.v1.Secret(
+        return opaque_secret(
             name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns_name, labels=labels),
-            type="Opaque",
-            # `data`, not `stringData`, which perpetually diffs under server-side apply (pulumi-kubernetes#2507).
-            data={
-                "username": b64(username),
-                "password": pulumi.Output.secret(password.result.apply(b64)),
-            },
+            namespace=ns_name,
+            labels=labels,
+            data={"username": b64(username), "password": pulumi.Output.secret(password.result.apply(b64))},
             opts=opts,
         )
 
