@@ -10,12 +10,16 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "APPLICATION_CLUSTER_LABEL",
     "ARGOCD_NAMESPACE",
     "CROSSPLANE_NAMESPACE",
     "DOMAIN_POD_SECURITY",
+    "ENV_LABEL",
     "MANAGED_BY",
     "PLATFORM_PROJECT",
     "POD_SECURITY_ENFORCE",
+    "PROJECT_LABEL",
+    "SERVICE_LABEL",
     "backstage_component",
     "check_dns_label",
     "cluster_name",
@@ -32,6 +36,10 @@ PLATFORM_PROJECT = "platform"
 ARGOCD_NAMESPACE = "argocd"
 CROSSPLANE_NAMESPACE = "crossplane-system"
 MANAGED_BY = "pulumi"
+# The semantic key's labels; a generated Application also names the cluster it deploys to, which the plan's rows
+# and the notifications read.
+PROJECT_LABEL, ENV_LABEL, SERVICE_LABEL = "project", "env", "service"
+APPLICATION_CLUSTER_LABEL = "cluster"
 
 POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
 DOMAIN_POD_SECURITY = "restricted"
@@ -74,9 +82,9 @@ def semantic_labels_of(project: str, env: str, service: str, component: str) -> 
     (managedNamespaceMetadata). Unchecked, since a part may be a Go template the ApplicationSet fills in;
     `component` is the Backstage component id (`backstage_component` of a literal key)."""
     return {
-        "project": project,
-        "env": env,
-        "service": service,
+        PROJECT_LABEL: project,
+        ENV_LABEL: env,
+        SERVICE_LABEL: service,
         "backstage.io/component": component,
         "backstage.io/kubernetes-id": component,
     }

@@ -545,7 +545,10 @@ def test_control_plane_audit_logs_go_to_a_log_analytics_workspace(env_plan: tupl
     assert "kube-audit" not in logs  # get/list events would multiply the volume for little
 
 
-def test_encryption_at_host_is_on_in_prod_and_configurable(plans: dict[str, Plan], run_config: Run) -> None:
+def test_encryption_at_host_is_on_where_production_like_and_configurable(
+    plans: dict[str, Plan], run_config: Run
+) -> None:
+    assert system_profile(run_config(azure_config("staging"), stack="staging"))["enableEncryptionAtHost"] is True
     assert system_profile(plans["prod"])["enableEncryptionAtHost"] is True
     assert {p.inputs["enableEncryptionAtHost"] for p in plans["prod"].by_type(POOL)} == {True}
     assert system_profile(plans["dev"])["enableEncryptionAtHost"] is False

@@ -13,9 +13,11 @@ import pytest
 from components.config import ConfigError, load_stack_config
 from components.config.clouds import CLOUD_RULES
 from components.config.model import CLOUDS
+from components.secret_data import b64
 from tests.conftest import CATALOG, base_config, raw_config
 from tools.plan.__main__ import main as plan_main
 from tools.plan.plan import PROJECT_DIR
+from tools.plan.stackfile import is_ciphertext
 
 
 def load(values: dict[str, Any], secret_keys: tuple[str, ...] | None = None):
@@ -419,6 +421,16 @@ BAD_STACK_FILES: list[tuple[str, str, tuple[str, ...]]] = [
         ("platform:argocdAdminPassword:", "`secure:`", "pulumi config set --secret platform:argocdAdminPassword"),
     ),
     (
+        "a secure: value that is a plain word",
+        "config:\n  platform:argocdAdminPassword:\n    secure: hunter2\n",
+        ("platform:argocdAdminPassword:", "not ciphertext", "pulumi config set --secret platform:argocdAdminPassword"),
+    ),
+    (
+        "a secure: value that is a plain word in the base64 alphabet",
+        "config:\n  platform:argocdAdminPassword:\n    secure: mysecretpassword\n",
+        ("platform:argocdAdminPassword:", "not ciphertext"),
+    ),
+    (
         "a secure: value that is a number",
         "config:\n  platform:notificationsToken:\n    secure: 42\n",
         ("platform:notificationsToken:", "holds int", "ciphertext"),
@@ -453,18 +465,21 @@ def test_bad_stack_file_is_refused_by_the_plan_with_one_line_and_exit_2(
     assert matching, f"no line carries {words}: {err}"
 
 
-def test_the_plan_outside_the_virtualenv_says_how_to_run_it() -> None:
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["tools.plan", "--stack", "dev", "--out", "plan/dev"], "make plan STACK=<stack>"),
+        (["tools.gitops_init", "--dest", "../platform-gitops"], "before `python -m tools.gitops_init`"),
+    ],
+)
+def test_a_tool_outside_the_virtualenv_says_how_to_run_it(command: list[str], says: str) -> None:
     # `-S` leaves out site-packages, as a system Python without the project's packages would.
     done = subprocess.run(
-        [sys.executable, "-S", "-m", "tools.plan", "--stack", "dev", "--out", "plan/dev"],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-S", "-m", *command], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
     )
     assert done.returncode == 2, done.stderr
-    assert "ModuleNotFoundError" not in done.stderr
-    assert "make plan STACK=<stack>" in done.stderr and ".venv/bin/activate" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    assert says in done.stderr and ".venv/bin/activate" in done.stderr
 
 
 def test_secret_values_are_never_echoed_in_errors() -> None:
@@ -586,3 +601,23 @@ def test_a_vpc_eks_cannot_split_stops_the_plan_and_the_program_in_one_line(
     with pytest.raises(pulumi.RunError, match=r"^platform:cluster\.aws\.vpcCidr: '10\.0\.0\.0/8'[^\n]*$"):
         run_program("prod", raw_config(values), [f"platform:{key}" for key in values], plan)
     assert plan.resources == []
+
+
+@pytest.mark.parametrize(
+    ("secure", "accepted"),
+    [
+        # What the passphrase and cloud KMS providers write: v1, a 12-byte nonce, the sealed value and its tag.
+        (f"v1:{b64(bytes(12))}:{b64(bytes(16 + 7))}", True),
+        # An empty secret seals to the tag alone.
+        (f"v1:{b64(bytes(12))}:{b64(bytes(16))}", True),
+        # What the Pulumi Cloud provider writes: base64 ciphertext.
+        (b64(bytes(60)), True),
+        (f"v1:{b64(bytes(8))}:{b64(bytes(23))}", False),
+        (f"v2:{b64(bytes(12))}:{b64(bytes(23))}", False),
+        ("mysecretpassword", False),
+        ("hunter2", False),
+        ("", False),
+    ],
+)
+def test_ciphertext_is_what_pulumi_writes(secure: str, accepted: bool) -> None:
+    assert is_ciphertext(secure) is accepted

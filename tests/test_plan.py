@@ -12,6 +12,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.secret_data import b64
 from tests.conftest import SHIPPED_STACKS, base_config, raw_config
 from tools.plan.plan import PROJECT_DIR, plan_stack
 from tools.plan.runner import SECRET_MASK, Plan, run_program
@@ -135,14 +136,16 @@ def test_cli_reports_bad_config_in_one_line_per_problem(tmp_path: Path) -> None:
 
 
 def test_encrypted_stack_values_become_masked_placeholders(tmp_path: Path) -> None:
+    # The shape of a passphrase provider's ciphertext: v1, a 12-byte nonce, the sealed value.
+    sealed = f"v1:{b64(bytes(12))}:{b64(bytes(24))}"
     stack_file = tmp_path / "Pulumi.x.yaml"
     stack_file.write_text(
         yaml.safe_dump(
             {
                 "config": {
                     "platform:env": "local",
-                    "platform:argocdAdminPassword": {"secure": "v1:abc"},
-                    "platform:gitCredentials": {"https://github.com/acme": {"password": {"secure": "v1:def"}}},
+                    "platform:argocdAdminPassword": {"secure": sealed},
+                    "platform:gitCredentials": {"https://github.com/acme": {"password": {"secure": sealed}}},
                 }
             }
         )

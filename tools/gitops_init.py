@@ -26,14 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from tools.venv import outside_the_venv
 
-from components.config.model import GitOpsSettings
-from components.naming import check_dns_label
-from tools.plan.applications import EXAMPLE_DOMAIN_REPO, application_rows, cluster_params
-from tools.plan.plan import PROJECT_DIR, plan_stack, stack_file
-from tools.plan.runner import Plan
-from tools.plan.stackfile import read_stack_file
+try:
+    from pydantic import ValidationError
+
+    from components.config.model import GitOpsSettings
+    from components.naming import check_dns_label
+    from tools.plan.applications import EXAMPLE_DOMAIN_REPO, application_rows, cluster_params
+    from tools.plan.plan import PROJECT_DIR, plan_stack, stack_file
+    from tools.plan.runner import Plan
+    from tools.plan.stackfile import read_stack_file
+except ModuleNotFoundError as missing:
+    outside_the_venv(missing, "tools.gitops_init")
 
 __all__ = [
     "APPLICATION",

@@ -19,6 +19,7 @@ import yaml
 
 from components.argocd.spoke_access import spoke_access_values
 from components.config.model import NotificationSettings, SsoSettings, StackConfig
+from components.naming import APPLICATION_CLUSTER_LABEL
 
 __all__ = [
     "ARGOCD_IMAGE_TAG",
@@ -83,7 +84,8 @@ NOTIFICATION_TRIGGERS: dict[str, tuple[str, str, str]] = {
         # While a child is Progressing or Missing, a parent's message names it: "waiting for healthy state of
         # argoproj.io/Application/<service>-<suffix>" (gitops-engine/pkg/sync/sync_context.go:470, v3.4.7); while
         # one is Degraded the parent retries ("... Retrying attempt #N") and the child's on-health-degraded names it.
-        'Application {{.app.metadata.name}} on cluster {{index .app.metadata.labels "cluster"}} has been syncing'
+        "Application {{.app.metadata.name}} on cluster "
+        f'{{{{index .app.metadata.labels "{APPLICATION_CLUSTER_LABEL}"}}}} has been syncing'
         f" for over {STUCK_WAVE_MINUTES} minutes: {{{{.app.status.operationState.message}}}}",
     ),
 }
@@ -215,7 +217,7 @@ def _webhook_body(trigger: str, condition: str) -> str:
     fields = [
         '"application": "{{.app.metadata.name}}"',
         '"project": "{{.app.spec.project}}"',
-        '"cluster": {{index .app.metadata.labels "cluster" | toJson}}',
+        f'"cluster": {{{{index .app.metadata.labels "{APPLICATION_CLUSTER_LABEL}" | toJson}}}}',
         f'"event": "{trigger}"',
     ]
     if condition.startswith("app.status.operationState != nil"):

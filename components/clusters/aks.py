@@ -83,9 +83,9 @@ AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard", "kube-apiserver", "kube-con
 
 
 def encryption_at_host(env: str, azure: AzureSettings) -> bool:
-    """Host encryption of node disks and caches: as configured, else on in prod only (it needs a subscription
-    feature registration, which a dev subscription may lack)."""
-    return azure.encryption_at_host if azure.encryption_at_host is not None else env == "prod"
+    """Host encryption of node disks and caches: as configured, else on where the environment is production-like
+    (it needs a subscription feature registration, which a dev subscription may lack)."""
+    return azure.encryption_at_host if azure.encryption_at_host is not None else ENVIRONMENT_TABLE[env].prod_like
 
 
 def node_subnet(vnet: IPv4Network) -> IPv4Network:

@@ -32,7 +32,8 @@ class Row:
     """Its clusters, networks, keys and the argocd namespace may not be deleted or replaced: the default of the
     `protect` key, the preview guard (tools/preview_guard.py) and the `production-protected` policy."""
     prod_like: bool
-    """User mistakes that are fine on a laptop are refused: the Kubernetes API open to 0.0.0.0/0, the admin login."""
+    """User mistakes that are fine on a laptop are refused (the Kubernetes API open to 0.0.0.0/0, the admin login),
+    and AKS encrypts node disks at the host unless the stack says otherwise."""
     policy: PolicyLevel
     """How hard the policy pack's rules stop a deployment here."""
     sla: bool

@@ -49,8 +49,12 @@ from components.cluster_secret import (
 )
 from components.config.model import StackConfig
 from components.naming import (
+    APPLICATION_CLUSTER_LABEL,
     ARGOCD_NAMESPACE,
+    ENV_LABEL,
     PLATFORM_PROJECT,
+    PROJECT_LABEL,
+    SERVICE_LABEL,
     backstage_component,
     managed_by_labels,
     pod_security_labels,
@@ -82,7 +86,7 @@ PARENT_PREFIX = "platform-"
 PARENT_RETRY_LIMIT = -1
 """A parent retries its failed sync without end, so a wave held by a Degraded child resumes when the child heals."""
 ORDER_CHART_PATH = "charts/platform-waves"
-"""The chart in the platform GitOps repository that prints a parent's children (gitops/charts/platform-waves)."""
+"""The chart in the platform GitOps repository printing a parent's children (starters/platform-gitops has one)."""
 WAVE_LABEL = "wave"
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -97,7 +101,12 @@ def wave_label(wave: int) -> str:
 def application_labels(project: str, env: str, service: str, cluster: str) -> dict[str, str]:
     """The labels of a generated Application: its semantic key and the cluster it deploys to (the plan's rows and
     the notifications read them). No managed-by label: Pulumi does not manage what Argo CD creates."""
-    return {"project": project, "env": env, "service": service, "cluster": cluster}
+    return {
+        PROJECT_LABEL: project,
+        ENV_LABEL: env,
+        SERVICE_LABEL: service,
+        APPLICATION_CLUSTER_LABEL: cluster,
+    }
 
 
 def ordered_services(catalog: Catalog) -> list[Service]:

@@ -10,17 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from tools.venv import outside_the_venv
+
 try:
     from tools.plan.plan import PlanConfigError, plan_stack
     from tools.plan.writer import write_plan
 except ModuleNotFoundError as missing:
     # Run outside the project's virtualenv (a bare `python3 -m tools.plan`): say how to run it instead.
-    print(
-        f"error: {missing.name} is not installed for {sys.executable}; run `make plan STACK=<stack>`, or "
-        "`make setup` and then `. .venv/bin/activate` before `python -m tools.plan`",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    outside_the_venv(missing, "tools.plan", "make plan STACK=<stack>")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from typing import Any
 
 from components.cluster_secret import CLUSTER_NAME, SERVER, is_cluster_secret
 from components.gitops.appsets import ORDER_CHART_PATH
+from components.naming import APPLICATION_CLUSTER_LABEL, ENV_LABEL, SERVICE_LABEL
 from tools.plan.gotemplate import TemplateError, render_tree
 from tools.plan.runner import PROGRAM, Plan, RecordedResource
 
@@ -261,9 +262,9 @@ def _row(application: Mapping[str, Any]) -> dict[str, Any]:
         "name": metadata["name"],
         "parent": None,
         "gatedBy": [],
-        "service": labels["service"],
-        "cluster": labels["cluster"],
-        "env": labels["env"],
+        "service": labels[SERVICE_LABEL],
+        "cluster": labels[APPLICATION_CLUSTER_LABEL],
+        "env": labels[ENV_LABEL],
         "namespace": spec["destination"]["namespace"],
         "project": spec["project"],
         "wave": int(labels["wave"].removeprefix("w")) if "wave" in labels else None,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from components.config.environments import envs_where
 from tools.plan.applications import application_rows, mermaid
 from tools.plan.plan import PROJECT_DIR, plan_stack, shipped_stacks
 
 PAGE = PROJECT_DIR / "docs" / "hub-and-spoke.md"
 SHOWN = str(PAGE.relative_to(PROJECT_DIR))
-HUB = "mgmt"
+# The shipped hub stack is named after the hub environment.
+(HUB,) = envs_where(role="hub")
 BEGIN = "<!-- BEGIN FLEET PICTURE (python -m tools.plan.fleet) -->"
 END = "<!-- END FLEET PICTURE -->"
 

@@ -7,19 +7,41 @@ same shape as under `pulumi up`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["PLACEHOLDER", "StackFileError", "read_stack_file"]
+__all__ = ["PLACEHOLDER", "StackFileError", "is_ciphertext", "read_stack_file"]
 
 PLACEHOLDER = "plan-placeholder-secret"
-# What `pulumi config set --secret` writes: base64 ciphertext, with `v1:` and the nonce before it for a passphrase
-# provider. Never a number, never empty, never text with spaces or punctuation (a value pasted in by hand).
-_CIPHERTEXT = re.compile(r"^[A-Za-z0-9+/=:]+$")
+_GCM_NONCE_BYTES = 12
+_GCM_TAG_BYTES = 16
+
+
+def _base64_bytes(text: str) -> int:
+    """How many bytes `text` decodes to as standard padded base64; -1 when it is not that."""
+    try:
+        return len(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        return -1
+
+
+def is_ciphertext(secure: str) -> bool:
+    """Whether `secure` has the shape of what `pulumi config set --secret` writes (pulumi v3.259
+    sdk/go/common/resource/config/crypt.go, pkg/secrets/service/manager.go): `v1:<nonce>:<sealed>` from AES-256-GCM
+    (passphrase and cloud KMS providers: a 12-byte nonce, then at least the 16-byte tag), or the service's base64
+    ciphertext, at least a tag long. A word pasted in by hand (`hunter2`, `mysecretpassword`) is neither."""
+    match secure.split(":"):
+        case ["v1", nonce, sealed]:
+            return _base64_bytes(nonce) == _GCM_NONCE_BYTES and _base64_bytes(sealed) >= _GCM_TAG_BYTES
+        case [sealed]:
+            return _base64_bytes(sealed) >= _GCM_TAG_BYTES
+        case _:
+            return False
 
 
 class StackFileError(Exception):
@@ -44,7 +66,7 @@ def _bad_secure(key: str, value: Any, path: tuple[str | int, ...] = ()) -> list[
     if isinstance(value, dict):
         if set(value) == {"secure"}:
             secure = value["secure"]
-            if isinstance(secure, str) and _CIPHERTEXT.match(secure):
+            if isinstance(secure, str) and is_ciphertext(secure):
                 return []
             kind = type(secure).__name__ if not isinstance(secure, str) else "text that is not ciphertext"
             name = ".".join([key, *map(str, path)])

@@ -52,7 +52,8 @@ class AzureSettings(BaseModel):
     """Entra ID groups (object ids) that are cluster admins through Azure RBAC."""
     encryption_at_host: bool | None = None
     """Encrypt node OS and temporary disks and caches at the VM host (needs the subscription feature
-    `Microsoft.Compute/EncryptionAtHost`); defaults to on in prod, off elsewhere. Changing it replaces node pools."""
+    `Microsoft.Compute/EncryptionAtHost`); defaults to on where the environment is production-like (staging, prod,
+    mgmt), off elsewhere. Changing it replaces node pools."""
 
 
 def rules(config: StackConfig) -> list[str]:
