@@ -15,6 +15,7 @@ __all__ = [
     "CLOUD_CHAINS",
     "COMPONENT",
     "DEFAULT_UNKNOWN",
+    "GIT_SERVER_LINKS",
     "KUBERNETES_OBJECT",
     "TYPICAL",
     "CreateTime",
@@ -115,6 +116,8 @@ TYPICAL: dict[str, CreateTime] = {
     # The Release awaits every chart resource ready (pulumi_kubernetes helm.v3.Release `skip_await` docstring):
     # Argo CD's images pulled on fresh nodes and its pods Ready. The program's ceiling is HELM_TIMEOUT_SECONDS.
     "kubernetes:helm.sh/v3:Release": CreateTime(150, "estimate: image pulls and readiness of the argo-cd chart"),
+    # pulumi-kubernetes awaits a Job's completion: the Git server's seed waits for Forgejo, then pushes each folder.
+    "kubernetes:batch/v1:Job": CreateTime(30, "estimate: the seed Job's pushes once Forgejo answers"),
 }
 
 # The chain each cloud imposes from nothing to nodes that can run pods (issue 9: network -> cluster -> node pool),
@@ -152,10 +155,13 @@ CLOUD_CHAINS: dict[str, tuple[str, ...]] = {
 }
 ARGOCD_TAIL = ("kubernetes:helm.sh/v3:Release", "kubernetes:argoproj.io/v1alpha1:Application")
 """-> Argo CD release -> Argo CD objects."""
+GIT_SERVER_LINKS = ("kubernetes:helm.sh/v3:Release", "kubernetes:batch/v1:Job")
+"""-> the in-cluster Git server's release -> its seed Job: Argo CD is installed only once the repositories it reads
+hold their content (`__main__.py`), so a stack that serves Git in-cluster waits for both."""
 
 
-def imposed_chain(cloud: str, seeds_argocd: bool) -> tuple[str, ...]:
-    return CLOUD_CHAINS[cloud] + (ARGOCD_TAIL if seeds_argocd else ())
+def imposed_chain(cloud: str, seeds_argocd: bool, serves_git: bool = False) -> tuple[str, ...]:
+    return CLOUD_CHAINS[cloud] + (GIT_SERVER_LINKS if serves_git else ()) + (ARGOCD_TAIL if seeds_argocd else ())
 
 
 def create_time(type_token: str, custom: bool) -> CreateTime:

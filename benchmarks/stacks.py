@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from benchmarks.create_times import ARGOCD_TAIL, DEFAULT_UNKNOWN, create_time, imposed_chain
+from benchmarks.create_times import ARGOCD_TAIL, DEFAULT_UNKNOWN, GIT_SERVER_LINKS, create_time, imposed_chain
 from benchmarks.graph import DependencyGraph, Node, is_operation, short_type
 from tools.plan.plan import PROJECT_DIR
 from tools.plan.runner import Plan
@@ -114,7 +114,8 @@ def estimate(plan: Plan, cloud: str, parallel: int = DEFAULT_PARALLEL) -> Estima
     graph = DependencyGraph.of(plan.resources)
     path = graph.longest_path(_seconds)
     chain = graph.longest_path(lambda n: 1.0 if is_operation(n) else 0.0)
-    imposed = imposed_chain(cloud, seeds_argocd=any(n.type == ARGOCD_TAIL[0] for n in graph.nodes.values()))
+    types = {n.type for n in graph.nodes.values()}
+    imposed = imposed_chain(cloud, seeds_argocd=ARGOCD_TAIL[0] in types, serves_git=GIT_SERVER_LINKS[1] in types)
     imposed_s = sum(create_time(t, custom=True).seconds for t in imposed)
     on_path = [n for n in path.nodes if _seconds(n) > 0]
     unknown = sorted({n.type for n in graph.nodes.values() if create_time(n.type, n.custom) is DEFAULT_UNKNOWN})

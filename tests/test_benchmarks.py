@@ -14,8 +14,8 @@ from benchmarks import __main__ as bench_main
 from benchmarks.create_times import COMPONENT, DEFAULT_UNKNOWN, KUBERNETES_OBJECT, create_time
 from benchmarks.graph import DependencyGraph, Node
 from benchmarks.report import Target, write_csv
-from benchmarks.stacks import estimate
-from benchmarks.sweep import catalog_replaced, synthetic_catalog
+from benchmarks.stacks import TOLERANCE_S, estimate
+from benchmarks.sweep import SweepPoint, catalog_replaced, synthetic_catalog
 from components import catalog as catalog_module
 from components.catalog import load_catalog
 from components.gitops.appsets import ordered_services
@@ -124,6 +124,26 @@ def test_estimates_of_shipped_stacks_are_ordered(shipped_plans: dict[str, Plan])
         found = estimate(plan, str(plan.outputs["cloud"]), parallel=8)
         assert 0 < found.critical_s <= found.parallel_s <= found.serial_s, stack
         assert found.chain_operations <= found.operations <= found.resources, stack
+
+
+def test_the_local_stack_waits_for_its_git_server_before_argo_cd(shipped_plans: dict[str, Plan]) -> None:
+    local = estimate(shipped_plans["local"], "existing", parallel=8)
+    assert "Release > Job > NamespacePatch" in local.critical_path, "the Git server's seed comes before Argo CD"
+    # The seed is imposed by design, so the program adds only a few Kubernetes objects beyond it.
+    assert "Job:" not in local.extra_links
+    assert local.excess_s <= TOLERANCE_S
+    cloud = estimate(shipped_plans["mgmt"], "gcp", parallel=8)
+    assert "Job" not in cloud.critical_path, "a stack without the Git server imposes no seed"
+
+
+def test_each_test_layer_has_its_own_target() -> None:
+    stack = {"stack": "s", "resources": 1, "program_s": 0.1, "first_run_s": 0.1, "import_s": 0.1}
+    stacks = [{**stack, "excess_s": 0.0, "extra_links": ""}]
+    points = [SweepPoint(dimension, 1, "s", 1, 0.1, 1) for dimension in ("services", "spokes", "domains")]
+    timings = {"unit test layer": (44.0, "1 passed"), "integration test layer": (61.0, "1 passed")}
+    verdicts = {t.target: t.met for t in bench_main._targets(stacks, points, timings)}
+    assert verdicts["unit test layer < 45 s"] is True
+    assert verdicts["integration test layer < 60 s"] is False
 
 
 def test_synthetic_catalog_keeps_the_shipped_waves() -> None:
