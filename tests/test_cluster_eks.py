@@ -473,6 +473,8 @@ def test_the_vpc_has_flow_logs_and_a_closed_default_security_group(plans: dict[s
         cluster_name = one(plan, "aws:eks/cluster:Cluster").inputs["name"]
         group = named(plan, "aws:cloudwatch/logGroup:LogGroup", f"{cluster_name}-flow-logs")
         assert group.inputs["retentionInDays"] == (365 if env in {"staging", "prod"} else 30)
+        # Explicit either way: once set, the provider turns it off only when given false.
+        assert group.inputs["deletionProtectionEnabled"] is (env in {"staging", "prod"})
         role = named(plan, "aws:iam/role:Role", f"{cluster_name}-flow-logs-role")
         assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
             "Service": "vpc-flow-logs.amazonaws.com"

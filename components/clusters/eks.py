@@ -252,15 +252,7 @@ class EksCluster(Cluster):
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Created here rather than by EKS, so the retention is set and the group belongs to the stack.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs",
-            region=args.region,
-            name=f"/aws/eks/{args.name}/cluster",
-            retention_in_days=args.log_retention_days,
-            deletion_protection_enabled=args.protect,
-            tags=self._tags,
-            opts=args.resource_options(self, retain_on_delete=args.protect),
-        )
+        log_group = self._log_group("control-plane-logs", f"/aws/eks/{args.name}/cluster")
         return aws.eks.Cluster(
             f"{name}-cluster",
             region=args.region,
@@ -410,6 +402,20 @@ class EksCluster(Cluster):
     # --------------------------------------------------------------------------------------------------------
     # Pieces
     # --------------------------------------------------------------------------------------------------------
+
+    def _log_group(self, resource: str, log_name: str) -> aws.cloudwatch.LogGroup:
+        """A CloudWatch log group the stack owns: kept for the environment's retention, and, where protected,
+        neither deletable in AWS nor dropped from AWS when the stack lets go of it."""
+        args = self._args
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-{resource}",
+            region=args.region,
+            name=log_name,
+            retention_in_days=args.log_retention_days,
+            deletion_protection_enabled=args.protect,
+            tags=self._tags,
+            opts=args.resource_options(self, retain_on_delete=args.protect),
+        )
 
     @staticmethod
     def _zones(region: str, count: int) -> list[str]:
@@ -569,14 +575,7 @@ class EksCluster(Cluster):
             opts=pulumi.ResourceOptions(parent=self),
         )
         # VPC flow logs (CKV2_AWS_11, Trivy AWS-0178), delivered by the flow-logs service with a role of its own.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            region=args.region,
-            name=f"/aws/vpc/{args.name}/flow-logs",
-            retention_in_days=args.log_retention_days,
-            tags=self._tags,
-            opts=args.resource_options(self, retain_on_delete=args.protect),
-        )
+        log_group = self._log_group("flow-logs", f"/aws/vpc/{args.name}/flow-logs")
         role, _ = self._role(
             "flow-logs",
             "VPC flow log delivery",

@@ -87,6 +87,11 @@ def test_without_binaries_the_layer_says_how_to_get_them(monkeypatch: pytest.Mon
         envtest.envtest_assets()
 
 
+def _says_how_to_get_the_binaries(output: str) -> None:
+    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in output
+    assert "setup-envtest use 1.36 -p path" in output
+
+
 def run_a_server_test_without_shared(tmp_path: Path, require: str | None) -> subprocess.CompletedProcess[str]:
     """A server test in a pytest of its own, as without ../shared: no KUBEBUILDER_ASSETS, no archive, no chart."""
     env = {k: v for k, v in os.environ.items() if k not in ("KUBEBUILDER_ASSETS", REQUIRE_INTEGRATION)}
@@ -111,8 +116,7 @@ def test_without_binaries_a_server_test_skips_saying_how_to_get_them(tmp_path: P
     result = run_a_server_test_without_shared(tmp_path, require)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 skipped" in result.stdout
-    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
-    assert "setup-envtest use 1.36 -p path" in result.stdout
+    _says_how_to_get_the_binaries(result.stdout)
 
 
 def test_where_the_layer_is_required_missing_binaries_fail_saying_how_to_get_them(tmp_path: Path) -> None:
@@ -121,8 +125,7 @@ def test_where_the_layer_is_required_missing_binaries_fail_saying_how_to_get_the
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 error" in result.stdout
     assert "skipped" not in result.stdout
-    assert "no kube-apiserver/etcd: set KUBEBUILDER_ASSETS" in result.stdout
-    assert "setup-envtest use 1.36 -p path" in result.stdout
+    _says_how_to_get_the_binaries(result.stdout)
     assert "PLATFORM_REQUIRE_INTEGRATION=1: this layer must run here" in result.stdout
 
 

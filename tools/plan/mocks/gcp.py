@@ -74,22 +74,24 @@ def _network(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     }
 
 
-def _subnetwork(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+def _regional(args: pulumi.runtime.MockResourceArgs, collection: str) -> dict[str, Any]:
+    """The id, name and selfLink Compute gives a regional resource of `collection` (subnetworks, routers...)."""
     region = args.inputs.get("region") or DEFAULT_REGION
-    path = f"projects/{_project(args)}/regions/{region}/subnetworks/{_name(args)}"
+    path = f"projects/{_project(args)}/regions/{region}/{collection}/{_name(args)}"
+    return {"id": path, "name": _name(args), "selfLink": f"{COMPUTE}/{path}"}
+
+
+def _subnetwork(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    outputs = _regional(args, "subnetworks")
     return {
-        "id": path,
-        "name": _name(args),
-        "selfLink": f"{COMPUTE}/{path}",
+        **outputs,
         "gatewayAddress": str(next(IPv4Network(args.inputs["ipCidrRange"]).hosts())),
-        "fingerprint": _suffix(path),
+        "fingerprint": _suffix(outputs["id"]),
     }
 
 
 def _router(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    region = args.inputs.get("region") or DEFAULT_REGION
-    path = f"projects/{_project(args)}/regions/{region}/routers/{_name(args)}"
-    return {"id": path, "name": _name(args), "selfLink": f"{COMPUTE}/{path}"}
+    return _regional(args, "routers")
 
 
 def _router_nat(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -187,13 +189,7 @@ def dns_endpoint(project: str, location: str, name: str) -> str:
 
 def _address(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     region = args.inputs.get("region") or DEFAULT_REGION
-    path = f"projects/{_project(args)}/regions/{region}/addresses/{_name(args)}"
-    return {
-        "id": path,
-        "name": _name(args),
-        "selfLink": f"{COMPUTE}/{path}",
-        "address": address_ip(_project(args), region, _name(args)),
-    }
+    return {**_regional(args, "addresses"), "address": address_ip(_project(args), region, _name(args))}
 
 
 def _node_pool(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
