@@ -348,7 +348,7 @@ def _cluster_checks(config: StackConfig) -> list[str]:
         if other != cloud and getattr(cluster, other) is not None
     ]
     errors += CLOUD_RULES[cloud].rules(config)
-    if ENVIRONMENT_TABLE[config.env].prod_like:
+    if config.prod_like:
         errors += open_api_errors(config)
     return errors
 
@@ -412,7 +412,7 @@ def _argocd_and_service_checks(config: StackConfig, catalog: Catalog) -> list[st
             f"{_key(['argocd', 'adoptRelease'])}: true is not allowed on a spoke, which installs no Argo CD; "
             "set it on the hub (mgmt) or a standalone stack"
         )
-    if ENVIRONMENT_TABLE[config.env].prod_like and argocd.admin_enabled:
+    if config.prod_like and argocd.admin_enabled:
         errors.append(f"{_key(['argocd', 'adminEnabled'])}: true is not allowed in {config.env}; use SSO (argocd.sso)")
 
     for name, override in config.services.items():
@@ -493,12 +493,10 @@ def load_stack_config(
     if errors:
         # Rules across fields need the real env (and a config free of the mistakes above) to say anything true. A
         # cloud's own rules still run: those that read the env are laxest on the stand-in, so they add no false line.
-        raise ConfigError(list(dict.fromkeys([*errors, *CLOUD_RULES[config.cloud].rules(config)])))
+        raise ConfigError([*errors, *CLOUD_RULES[config.cloud].rules(config)])
     errors = _cross_checks(config, catalog) + _crossplane_checks(config) + _git_server_checks(config)
     missing = _missing_secrets(config)
     errors += [_needs_secret(key, because) for key, because in missing.items()]
-    # A cloud's rule may refuse what a rule of every cloud refuses too (the API open to the Internet): once.
-    errors = list(dict.fromkeys(errors))
     if errors:
         raise ConfigError(errors, missing_secrets=[f"{NAMESPACE}:{key}" for key in missing])
     return config

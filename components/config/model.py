@@ -452,6 +452,11 @@ class StackConfig(_Model):
         return "standalone" if self.topology.mode == "standalone" else "spoke"
 
     @property
+    def prod_like(self) -> bool:
+        """The environment's row refuses what is fine on a laptop (components/config/environments.py)."""
+        return ENVIRONMENT_TABLE[self.env].prod_like
+
+    @property
     def is_hub(self) -> bool:
         """This stack runs the Argo CD that deploys to its cluster (the mgmt hub, or a standalone stack)."""
         return self.role != "spoke"
