@@ -86,20 +86,9 @@ class GitServer(pulumi.ComponentResource):
             "gitserver-namespace", metadata=k8s.meta.v1.ObjectMetaArgs(name=ns_name, labels=labels), opts=child
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
-        admin_password = random.RandomPassword(
-            "gitserver-admin-password", length=_PASSWORD_LENGTH, special=False, opts=child
-        )
-        reader_password = random.RandomPassword(
-            "gitserver-reader-password", length=_PASSWORD_LENGTH, special=False, opts=child
-        )
-        admin, reader = (
-            self._credentials(
-                name=name, ns_name=ns_name, labels=labels, username=username, password=password, opts=in_ns
-            )
-            for name, username, password in (
-                (ADMIN_SECRET, GIT_SERVER_OWNER, admin_password),
-                (READER_SECRET, READER_USER, reader_password),
-            )
+        _, admin = self._account("admin", ADMIN_SECRET, GIT_SERVER_OWNER, ns_name=ns_name, labels=labels, opts=in_ns)
+        reader_password, reader = self._account(
+            "reader", READER_SECRET, READER_USER, ns_name=ns_name, labels=labels, opts=in_ns
         )
 
         base_url = git_server_base_url(env)
@@ -154,23 +143,31 @@ class GitServer(pulumi.ComponentResource):
             }
         )
 
-    def _credentials(
+    def _account(
         self,
+        role: str,
+        secret_name: str,
+        username: str,
         *,
-        name: str,
         ns_name: str,
         labels: dict[str, str],
-        username: str,
-        password: random.RandomPassword,
         opts: pulumi.ResourceOptions,
-    ) -> k8s.core.v1.Secret:
-        return opaque_secret(
-            name,
+    ) -> tuple[random.RandomPassword, k8s.core.v1.Secret]:
+        """A Forgejo account's generated password, and the Secret holding its username and password."""
+        password = random.RandomPassword(
+            f"gitserver-{role}-password",
+            length=_PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secret = opaque_secret(
+            secret_name,
             namespace=ns_name,
             labels=labels,
             data={"username": b64(username), "password": pulumi.Output.secret(password.result.apply(b64))},
             opts=opts,
         )
+        return password, secret
 
     def _seed_job(
         self,
